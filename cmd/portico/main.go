@@ -1,15 +1,13 @@
+// Command portico is a Kubernetes Gateway API implementation: controller and
+// data-plane proxy in one binary. See internal/cli for the commands.
 package main
 
 import (
-	_ "github.com/fsnotify/fsnotify"
-	_ "github.com/google/go-cmp/cmp"
-	_ "github.com/gorilla/websocket"
-	_ "golang.org/x/net/http2"
-	_ "k8s.io/api/core/v1"
-	_ "k8s.io/api/discovery/v1"
-	_ "k8s.io/apimachinery/pkg/apis/meta/v1"
-	_ "sigs.k8s.io/gateway-api/apis/v1"
-	_ "sigs.k8s.io/yaml"
+	"os"
+
+	"portico.dev/portico/internal/cli"
 )
 
-func main() {}
+func main() {
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+}

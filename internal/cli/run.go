@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"portico.dev/portico/internal/admin"
+	"portico.dev/portico/internal/proxy"
+	"portico.dev/portico/internal/standalone"
+)
+
+func runCmd(args []string, _, stderr io.Writer) int {
+	fs := newFlags("run --config DIR [flags]",
+		"Serve the Gateway API YAML under DIR with no cluster, reloading on every change.", stderr)
+	dir := fs.String("config", "", "directory of Gateway API YAML (searched recursively)")
+	adminAddr := fs.String("admin-address", "127.0.0.1:9901", "address of the admin API (/healthz, /readyz, /config, /status); empty to disable")
+	bind := fs.String("bind-address", "0.0.0.0", "IP that Gateways without spec.addresses listen on")
+	statusFile := fs.String("status-file", "", "also write the status YAML to this file after every change")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if !checkConfigDir(*dir, stderr, "run") {
+		return 2
+	}
+	if net.ParseIP(*bind) == nil {
+		fmt.Fprintf(stderr, "portico run: --bind-address %q is not an IP address\n", *bind)
+		return 2
+	}
+	log, err := newLogger(*logLevel, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "portico run: %v\n", err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	// The stages, in order: the proxy (data plane) first so the first
+	// reconcile has somewhere to apply; then the runner (file provider ->
+	// compute -> apply -> status); then the admin API that shows them.
+	px := proxy.New(proxy.Options{Logger: log})
+	runner := standalone.New(standalone.Options{ConfigDir: *dir, BindAddress: *bind, StatusFile: *statusFile, Logger: log}, px)
+	if err := runner.Reconcile(); err != nil {
+		fmt.Fprintf(stderr, "portico run: %v\n", err)
+		return 1
+	}
+	var adminSrv *http.Server
+	if *adminAddr != "" {
+		ln, err := net.Listen("tcp", *adminAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "portico run: --admin-address %s: %v\n", *adminAddr, err)
+			return 1
+		}
+		adminSrv = &http.Server{Handler: admin.Handler(runner), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = adminSrv.Serve(ln) }()
+		log.Info("admin API listening", "address", ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- runner.Run(ctx) }()
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	log.Info("shutting down", "drainTimeout", *drain)
+	sctx, cancel := context.WithTimeout(context.Background(), *drain)
+	defer cancel()
+	if adminSrv != nil {
+		_ = adminSrv.Shutdown(sctx)
+	}
+	if perr := px.Shutdown(sctx); perr != nil && !errors.Is(perr, context.DeadlineExceeded) {
+		log.Warn("proxy shutdown", "err", perr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "portico run: %v\n", err)
+		return 1
+	}
+	return 0
+}

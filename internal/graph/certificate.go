@@ -1,0 +1,79 @@
+package graph
+
+import (
+	"crypto/tls"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"portico.dev/portico/internal/conditions"
+	"portico.dev/portico/internal/resource"
+)
+
+// resolveCertificates resolves an HTTPS listener's certificateRefs. It returns
+// the usable certificates and, when any ref is bad, the ResolvedRefs=False
+// condition for the first problem.
+func resolveCertificates(gw *gwv1.Gateway, spec *gwv1.Listener, ix *resource.Index) ([]Certificate, *metav1.Condition) {
+	field := fmt.Sprintf("spec.listeners[%s].tls.certificateRefs", spec.Name)
+	if spec.TLS == nil || len(spec.TLS.CertificateRefs) == 0 {
+		c := conditions.ListenerInvalidCertificateRef(field + ": an HTTPS listener needs at least one kubernetes.io/tls Secret")
+		return nil, &c
+	}
+	var certs []Certificate
+	var problem *metav1.Condition
+	fail := func(c metav1.Condition) {
+		if problem == nil {
+			problem = &c
+		}
+	}
+	for i, ref := range spec.TLS.CertificateRefs {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		group, kind := "", "Secret"
+		if ref.Group != nil {
+			group = string(*ref.Group)
+		}
+		if ref.Kind != nil {
+			kind = string(*ref.Kind)
+		}
+		if group != "" || kind != "Secret" {
+			fail(conditions.ListenerInvalidCertificateRef(fmt.Sprintf("%s: %s/%s is not supported; reference a core Secret", f, group, kind)))
+			continue
+		}
+		ns := gw.Namespace
+		if ref.Namespace != nil {
+			ns = string(*ref.Namespace)
+		}
+		if ns != gw.Namespace && !permitted(ix, refFrom{gwv1.GroupName, "Gateway", gw.Namespace}, refTo{"", "Secret", ns, string(ref.Name)}) {
+			fail(conditions.ListenerCertRefNotPermitted(fmt.Sprintf(
+				"%s: Secret %s/%s is in another namespace and no ReferenceGrant in %s allows it; add a ReferenceGrant from Gateway in %s",
+				f, ns, ref.Name, ns, gw.Namespace)))
+			continue
+		}
+		sec, ok := ix.Secrets[types.NamespacedName{Namespace: ns, Name: string(ref.Name)}]
+		if !ok {
+			fail(conditions.ListenerInvalidCertificateRef(fmt.Sprintf("%s: Secret %s/%s does not exist", f, ns, ref.Name)))
+			continue
+		}
+		cert, err := certificateFromSecret(sec)
+		if err != nil {
+			fail(conditions.ListenerInvalidCertificateRef(fmt.Sprintf("%s: Secret %s/%s: %v", f, ns, ref.Name, err)))
+			continue
+		}
+		certs = append(certs, cert)
+	}
+	return certs, problem
+}
+
+func certificateFromSecret(sec *corev1.Secret) (Certificate, error) {
+	if sec.Type != corev1.SecretTypeTLS {
+		return Certificate{}, fmt.Errorf("type is %q; it must be %s", sec.Type, corev1.SecretTypeTLS)
+	}
+	crt, key := sec.Data[corev1.TLSCertKey], sec.Data[corev1.TLSPrivateKeyKey]
+	if _, err := tls.X509KeyPair(crt, key); err != nil {
+		return Certificate{}, fmt.Errorf("tls.crt and tls.key are not a valid PEM certificate and key: %v", err)
+	}
+	return Certificate{Name: sec.Namespace + "/" + sec.Name, CertPEM: crt, KeyPEM: key}, nil
+}

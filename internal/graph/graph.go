@@ -1,0 +1,106 @@
+package graph
+
+import (
+	"cmp"
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"portico.dev/portico/internal/resource"
+)
+
+// Graph is the bound and validated view of one Snapshot.
+type Graph struct {
+	// Classes are the GatewayClasses whose controllerName is ours, including
+	// the implicit default class when the input has none.
+	Classes []*Class
+	// Gateways are the Gateways of our classes, oldest first.
+	Gateways []*Gateway
+	// HTTPRoutes are the routes with at least one parentRef we answer for,
+	// oldest first (the Gateway API tie-break order).
+	HTTPRoutes []*HTTPRoute
+	// Warnings are input problems that have no status to carry them.
+	Warnings []string
+}
+
+// Class is one of our GatewayClasses.
+type Class struct {
+	Object *gwv1.GatewayClass
+	// Implicit is true for the default class made up when the input has
+	// no GatewayClass of ours; it has no status to write.
+	Implicit   bool
+	Conditions []metav1.Condition
+}
+
+// Gateway is one Gateway of ours.
+type Gateway struct {
+	Object *gwv1.Gateway
+	Class  *Class
+	// Addresses are the IPs to bind; from spec.addresses, or the default
+	// bind address.
+	Addresses []string
+	// Conditions are Accepted (and later Programmed, from status).
+	Conditions []metav1.Condition
+	Listeners  []*Listener
+}
+
+// NamespacedName returns the Gateway's key.
+func (g *Gateway) NamespacedName() types.NamespacedName {
+	return types.NamespacedName{Namespace: g.Object.Namespace, Name: g.Object.Name}
+}
+
+// Accepted reports whether the Gateway serves anything at all.
+func (g *Gateway) Accepted() bool {
+	return conditionTrue(g.Conditions, string(gwv1.GatewayConditionAccepted))
+}
+
+func conditionTrue(cs []metav1.Condition, t string) bool {
+	for _, c := range cs {
+		if c.Type == t {
+			return c.Status == metav1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// Options are the inputs of Build that are not resources.
+type Options struct {
+	// BindAddress is where Gateways without spec.addresses listen.
+	BindAddress string
+	// SharedSockets is set when one proxy serves every Gateway (standalone
+	// mode): Gateways binding the same address and port share the socket.
+	SharedSockets bool
+}
+
+// Build binds and validates the Snapshot.
+func Build(s *resource.Snapshot, opts Options) *Graph {
+	ix := resource.NewIndex(s)
+	g := &Graph{}
+	g.Classes = buildClasses(s)
+	g.Gateways = buildGateways(s, ix, g.Classes, opts, &g.Warnings)
+	if opts.SharedSockets {
+		resolvePortSharing(g.Gateways)
+	}
+	g.HTTPRoutes = buildHTTPRoutes(s, ix, g.Gateways)
+	return g
+}
+
+// olderFirst orders objects as the Gateway API tie-break rules do: by
+// creation timestamp, then by "namespace/name".
+func olderFirst(a, b *metav1.ObjectMeta) int {
+	if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Namespace, b.Namespace); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Name, b.Name)
+}
+
+func sortedBy[T any](in []T, meta func(T) *metav1.ObjectMeta) []T {
+	out := slices.Clone(in)
+	slices.SortStableFunc(out, func(a, b T) int { return olderFirst(meta(a), meta(b)) })
+	return out
+}

@@ -1,0 +1,223 @@
+package graph
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"portico.dev/portico/internal/conditions"
+	"portico.dev/portico/internal/resource"
+)
+
+// HTTPRoute is an HTTPRoute with at least one parentRef we answer for.
+type HTTPRoute struct {
+	Object *gwv1.HTTPRoute
+	// Parents are the parentRefs we answer for, in spec order.
+	Parents []*Parent
+	Rules   []*Rule
+	// Backends are the resolved backendRefs and mirror refs, keyed by the
+	// reference inside Object.
+	Backends map[*gwv1.BackendObjectReference]*Backend
+	// ResolvedRefs is the route-wide ResolvedRefs condition.
+	ResolvedRefs metav1.Condition
+}
+
+// Parent is one parentRef and what it bound to.
+type Parent struct {
+	Ref gwv1.ParentReference
+	// Gateway is nil when the referenced Gateway does not exist.
+	Gateway *Gateway
+	// Listeners are the listeners the route attached to through this ref.
+	Listeners []*Listener
+	// Accepted is this parent's Accepted condition.
+	Accepted metav1.Condition
+}
+
+// Attached reports whether the route is accepted by this parent.
+func (p *Parent) Attached() bool { return p.Accepted.Status == metav1.ConditionTrue }
+
+func buildHTTPRoutes(s *resource.Snapshot, ix *resource.Index, gws []*Gateway) []*HTTPRoute {
+	ours := map[types.NamespacedName]*Gateway{}
+	for _, gw := range gws {
+		ours[gw.NamespacedName()] = gw
+	}
+	exists := map[types.NamespacedName]bool{}
+	for _, gw := range s.Gateways {
+		exists[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}] = true
+	}
+	var out []*HTTPRoute
+	for _, obj := range sortedBy(s.HTTPRoutes, func(r *gwv1.HTTPRoute) *metav1.ObjectMeta { return &r.ObjectMeta }) {
+		r := &HTTPRoute{Object: obj}
+		for _, ref := range obj.Spec.ParentRefs {
+			if !isGatewayRef(ref) {
+				continue
+			}
+			key := types.NamespacedName{Namespace: obj.Namespace, Name: string(ref.Name)}
+			if ref.Namespace != nil {
+				key.Namespace = string(*ref.Namespace)
+			}
+			gw, ok := ours[key]
+			if !ok && (exists[key] || !s.Standalone) {
+				continue // another controller's Gateway, or unknowable in a cluster
+			}
+			r.Parents = append(r.Parents, &Parent{Ref: ref, Gateway: gw})
+		}
+		if len(r.Parents) == 0 {
+			continue
+		}
+		resolveRules(r, ix, s.Standalone)
+		for _, p := range r.Parents {
+			bindParent(r, p, ix)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func isGatewayRef(ref gwv1.ParentReference) bool {
+	return (ref.Group == nil || *ref.Group == gwv1.GroupName) && (ref.Kind == nil || *ref.Kind == "Gateway")
+}
+
+// bindParent attaches the route to the listeners its parentRef selects, and
+// sets the parent's Accepted condition.
+func bindParent(r *HTTPRoute, p *Parent, ix *resource.Index) {
+	if p.Gateway == nil {
+		p.Accepted = conditions.RouteNoMatchingParent(fmt.Sprintf(
+			"parentRef %s: Gateway does not exist; check spec.parentRefs", describeRef(r.Object, p.Ref)))
+		return
+	}
+	if !p.Gateway.Accepted() {
+		p.Accepted = conditions.RouteParentNotAccepted(fmt.Sprintf(
+			"Gateway %s is not accepted; see its conditions", p.Gateway.NamespacedName()))
+		return
+	}
+	var candidates []*Listener
+	for _, l := range p.Gateway.Listeners {
+		if p.Ref.SectionName != nil && *p.Ref.SectionName != l.Spec.Name {
+			continue
+		}
+		if p.Ref.Port != nil && *p.Ref.Port != l.Spec.Port {
+			continue
+		}
+		candidates = append(candidates, l)
+	}
+	if len(candidates) == 0 {
+		p.Accepted = conditions.RouteNoMatchingParent(fmt.Sprintf(
+			"parentRef %s: the Gateway has no listener with that sectionName/port", describeRef(r.Object, p.Ref)))
+		return
+	}
+	var allowed []*Listener
+	for _, l := range candidates {
+		if l.Valid() && allowsRoute(l, r.Object.Namespace, ix) {
+			allowed = append(allowed, l)
+		}
+	}
+	if len(allowed) == 0 {
+		p.Accepted = conditions.RouteNotAllowedByListeners(fmt.Sprintf(
+			"no valid listener of Gateway %s admits HTTPRoutes from namespace %s; check the listeners' allowedRoutes",
+			p.Gateway.NamespacedName(), r.Object.Namespace))
+		return
+	}
+	for _, l := range allowed {
+		if len(effectiveHostnames(l, r.Object.Spec.Hostnames)) > 0 {
+			p.Listeners = append(p.Listeners, l)
+		}
+	}
+	if len(p.Listeners) == 0 {
+		p.Accepted = conditions.RouteNoMatchingListenerHostname(
+			"no spec.hostnames entry intersects the hostname of an allowed listener; fix spec.hostnames or the listener hostname")
+		return
+	}
+	if c, ok := routeRulesAccepted(r); !ok {
+		p.Accepted = c
+		p.Listeners = nil
+		return
+	}
+	p.Accepted = conditions.RouteAccepted()
+	for _, l := range p.Listeners {
+		if len(l.Routes) == 0 || l.Routes[len(l.Routes)-1] != r {
+			l.Routes = append(l.Routes, r)
+		}
+	}
+}
+
+func describeRef(r *gwv1.HTTPRoute, ref gwv1.ParentReference) string {
+	ns := r.Namespace
+	if ref.Namespace != nil {
+		ns = string(*ref.Namespace)
+	}
+	s := ns + "/" + string(ref.Name)
+	if ref.SectionName != nil {
+		s += " sectionName " + string(*ref.SectionName)
+	}
+	if ref.Port != nil {
+		s += fmt.Sprintf(" port %d", *ref.Port)
+	}
+	return s
+}
+
+// allowsRoute applies a listener's allowedRoutes to an HTTPRoute in ns.
+func allowsRoute(l *Listener, ns string, ix *resource.Index) bool {
+	kindOK := false
+	for _, k := range l.SupportedKinds {
+		if k.Kind == "HTTPRoute" {
+			kindOK = true
+		}
+	}
+	if !kindOK {
+		return false
+	}
+	from := gwv1.NamespacesFromSame
+	var selector *metav1.LabelSelector
+	if ar := l.Spec.AllowedRoutes; ar != nil && ar.Namespaces != nil {
+		if ar.Namespaces.From != nil {
+			from = *ar.Namespaces.From
+		}
+		selector = ar.Namespaces.Selector
+	}
+	switch from {
+	case gwv1.NamespacesFromAll:
+		return true
+	case gwv1.NamespacesFromSame:
+		return ns == l.Gateway.Object.Namespace
+	case gwv1.NamespacesFromSelector:
+		if selector == nil {
+			return false
+		}
+		sel, err := metav1.LabelSelectorAsSelector(selector)
+		if err != nil {
+			return false
+		}
+		return sel.Matches(labels.Set(ix.NamespaceLabels(ns)))
+	}
+	return false
+}
+
+// EffectiveHostname is a hostname a route serves on a listener.
+type EffectiveHostname struct {
+	Match      string // intersection of route and listener hostnames
+	Precedence string // the route's own hostname, "" when it has none
+}
+
+// effectiveHostnames intersects a route's hostnames with a listener's. A
+// route without hostnames serves the listener's hostname.
+func effectiveHostnames(l *Listener, route []gwv1.Hostname) []EffectiveHostname {
+	if len(route) == 0 {
+		return []EffectiveHostname{{Match: l.Hostname()}}
+	}
+	var out []EffectiveHostname
+	for _, h := range route {
+		if m, ok := intersectHostname(l.Hostname(), string(h)); ok {
+			out = append(out, EffectiveHostname{Match: m, Precedence: string(h)})
+		}
+	}
+	return out
+}
+
+// EffectiveHostnames is effectiveHostnames for translate.
+func (r *HTTPRoute) EffectiveHostnames(l *Listener) []EffectiveHostname {
+	return effectiveHostnames(l, r.Object.Spec.Hostnames)
+}

@@ -1,0 +1,133 @@
+package file
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"portico.dev/portico/internal/resource"
+)
+
+// assemble builds the Snapshot from the files' last good objects, in path
+// order; a duplicate object is reported and the first one kept.
+func (l *Loader) assemble(paths []string) (*resource.Snapshot, []Diagnostic) {
+	snap := &resource.Snapshot{Standalone: true}
+	var diags []Diagnostic
+	where := map[objKey]string{}
+	live := map[objKey]bool{}
+	for _, p := range paths {
+		st := l.files[p]
+		if st == nil {
+			continue
+		}
+		rel, _ := filepath.Rel(l.dir, p)
+		for _, o := range st.objects {
+			if first, dup := where[o.key]; dup {
+				diags = append(diags, Diagnostic{File: rel, Severity: "warning", Message: fmt.Sprintf(
+					"%s %s is also defined in %s; this copy is ignored", o.key.kind, describe(o.key), first)})
+				continue
+			}
+			where[o.key] = rel
+			live[o.key] = true
+			add(snap, l.stamp(o))
+		}
+	}
+	for k := range l.ids {
+		if !live[k] {
+			delete(l.ids, k) // deleted objects start over if they come back
+		}
+	}
+	return snap, diags
+}
+
+func describe(k objKey) string {
+	if k.namespace == "" {
+		return k.name
+	}
+	return k.namespace + "/" + k.name
+}
+
+// stamp returns a defaulted deep copy of o with the generation and creation
+// time the API server would have given it.
+func (l *Loader) stamp(o object) metav1.Object {
+	obj := o.obj.(runtime.Object).DeepCopyObject().(metav1.Object)
+	switch v := obj.(type) {
+	case *gwv1.Gateway:
+		resource.DefaultGateway(v)
+	case *gwv1.HTTPRoute:
+		resource.DefaultHTTPRoute(v)
+	case *corev1.Secret:
+		for k, s := range v.StringData {
+			if v.Data == nil {
+				v.Data = map[string][]byte{}
+			}
+			v.Data[k] = []byte(s)
+		}
+		v.StringData = nil
+	}
+	hash := specHash(obj)
+	id, ok := l.ids[o.key]
+	switch {
+	case !ok:
+		id = &identity{specHash: hash, generation: 1, created: metav1.NewTime(l.now().UTC().Truncate(1e9))}
+		l.ids[o.key] = id
+	case id.specHash != hash:
+		id.specHash = hash
+		id.generation++
+	}
+	if obj.GetGeneration() == 0 {
+		obj.SetGeneration(id.generation)
+	}
+	if ts := obj.GetCreationTimestamp(); ts.IsZero() {
+		obj.SetCreationTimestamp(id.created)
+	}
+	return obj
+}
+
+// specHash hashes everything but metadata and status: what a generation
+// counts changes of.
+func specHash(obj metav1.Object) [32]byte {
+	var v any
+	switch o := obj.(type) {
+	case *gwv1.GatewayClass:
+		v = o.Spec
+	case *gwv1.Gateway:
+		v = o.Spec
+	case *gwv1.HTTPRoute:
+		v = o.Spec
+	case *gwv1.ReferenceGrant:
+		v = o.Spec
+	default:
+		v = obj
+	}
+	b, _ := json.Marshal(v)
+	return sha256.Sum256(b)
+}
+
+func add(s *resource.Snapshot, obj metav1.Object) {
+	switch v := obj.(type) {
+	case *gwv1.GatewayClass:
+		s.GatewayClasses = append(s.GatewayClasses, v)
+	case *gwv1.Gateway:
+		s.Gateways = append(s.Gateways, v)
+	case *gwv1.HTTPRoute:
+		s.HTTPRoutes = append(s.HTTPRoutes, v)
+	case *gwv1.ReferenceGrant:
+		s.ReferenceGrants = append(s.ReferenceGrants, v)
+	case *corev1.Namespace:
+		s.Namespaces = append(s.Namespaces, v)
+	case *corev1.Service:
+		s.Services = append(s.Services, v)
+	case *corev1.Secret:
+		s.Secrets = append(s.Secrets, v)
+	case *discoveryv1.EndpointSlice:
+		s.EndpointSlices = append(s.EndpointSlices, v)
+	}
+}

@@ -1,0 +1,182 @@
+package standalone
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"portico.dev/portico/internal/controlplane"
+	"portico.dev/portico/internal/graph"
+	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/provider/file"
+	"portico.dev/portico/internal/status"
+)
+
+// DataPlane is what the runner needs of the proxy.
+type DataPlane interface {
+	Apply(cfg *ir.Config) ir.Ack
+}
+
+// Options configure a Runner.
+type Options struct {
+	ConfigDir   string
+	BindAddress string
+	// StatusFile, when set, receives the status YAML after every change.
+	StatusFile string
+	// Debounce is how long file events must settle before a reload.
+	Debounce time.Duration
+	Logger   *slog.Logger
+}
+
+// Runner runs the standalone pipeline.
+type Runner struct {
+	opts   Options
+	loader *file.Loader
+	proxy  DataPlane
+	log    *slog.Logger
+
+	mu      sync.RWMutex
+	applied *ir.Config // last config the proxy accepted
+	version uint64
+	ack     *ir.Ack
+	objects []status.Object
+	diags   []file.Diagnostic
+	ready   bool
+}
+
+// New returns a Runner feeding proxy from opts.ConfigDir.
+func New(opts Options, proxy DataPlane) *Runner {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Debounce == 0 {
+		opts.Debounce = 150 * time.Millisecond
+	}
+	return &Runner{opts: opts, loader: file.NewLoader(opts.ConfigDir), proxy: proxy, log: opts.Logger}
+}
+
+// Run reconciles once, then on every change under the config directory,
+// until ctx ends.
+func (r *Runner) Run(ctx context.Context) error {
+	if err := r.Reconcile(); err != nil {
+		return err
+	}
+	dirty := make(chan struct{}, 1)
+	go func() {
+		err := file.Watch(ctx, r.opts.ConfigDir, r.opts.Debounce, func() {
+			select {
+			case dirty <- struct{}{}:
+			default: // a reconcile is already pending
+			}
+		})
+		if err != nil {
+			r.log.Error("watching the config directory failed; changes are no longer picked up", "dir", r.opts.ConfigDir, "err", err)
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-dirty:
+			if err := r.Reconcile(); err != nil {
+				r.log.Error("reload failed; still serving the previous configuration", "err", err)
+			}
+		}
+	}
+}
+
+// Reconcile loads, computes, applies and projects status once.
+func (r *Runner) Reconcile() error {
+	start := time.Now()
+	snap, diags, err := r.loader.Load()
+	if err != nil {
+		return err
+	}
+	for _, d := range diags {
+		r.log.Warn("config input problem", "problem", d.String())
+	}
+	res := controlplane.Compute(snap, graph.Options{BindAddress: r.opts.BindAddress, SharedSockets: true})
+	for _, w := range res.Graph.Warnings {
+		r.log.Warn("config input problem", "problem", w)
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ack := r.ack
+	if r.applied == nil || !sameConfig(r.applied, &res.Config) || (ack != nil && len(ack.ListenerErrors) > 0) {
+		r.version++
+		cfg := res.Config
+		cfg.Version = r.version
+		a := r.proxy.Apply(&cfg)
+		ack = &a
+		if a.Error == "" {
+			r.applied = &cfg
+		}
+		r.log.Info("configuration applied", "version", cfg.Version, "listeners", len(cfg.Listeners),
+			"error", a.Error, "listenerErrors", a.ListenerErrors, "took", time.Since(start).Round(time.Microsecond))
+	}
+	r.ack = ack
+	r.objects = res.Status(ack, r.objects, time.Now())
+	r.diags = diags
+	r.ready = r.applied != nil
+	if r.opts.StatusFile != "" {
+		r.writeStatusFile()
+	}
+	return nil
+}
+
+// sameConfig compares configurations ignoring their versions.
+func sameConfig(a, b *ir.Config) bool {
+	x, y := *a, *b
+	x.Version, y.Version = 0, 0
+	bx, _ := json.Marshal(x)
+	by, _ := json.Marshal(y)
+	return bytes.Equal(bx, by)
+}
+
+func (r *Runner) writeStatusFile() {
+	b, err := yaml.Marshal(r.objects)
+	if err == nil {
+		tmp := r.opts.StatusFile + ".tmp"
+		if err = os.WriteFile(tmp, b, 0o644); err == nil {
+			err = os.Rename(tmp, r.opts.StatusFile)
+		}
+	}
+	if err != nil {
+		r.log.Error("writing the status file failed", "file", r.opts.StatusFile, "err", err)
+	}
+}
+
+// Config returns the configuration being served (nil before the first apply).
+func (r *Runner) Config() *ir.Config {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.applied
+}
+
+// Status returns the latest status projection.
+func (r *Runner) Status() []status.Object {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.objects
+}
+
+// Diagnostics returns the input problems of the latest load.
+func (r *Runner) Diagnostics() []file.Diagnostic {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.diags
+}
+
+// Ready reports whether a configuration has been applied.
+func (r *Runner) Ready() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.ready
+}

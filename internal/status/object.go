@@ -1,0 +1,56 @@
+package status
+
+import (
+	"cmp"
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Object is one object's status as the API server stores it.
+type Object struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Metadata   Metadata `json:"metadata"`
+	// Status is a *gwv1.GatewayClassStatus, *gwv1.GatewayStatus or
+	// *gwv1.HTTPRouteStatus.
+	Status any `json:"status"`
+}
+
+// Metadata identifies the object and the generation the status is for.
+type Metadata struct {
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+	Generation int64  `json:"generation"`
+}
+
+// Key identifies an object across projections.
+type Key struct{ Kind, Namespace, Name string }
+
+// Key returns o's key.
+func (o Object) Key() Key { return Key{o.Kind, o.Metadata.Namespace, o.Metadata.Name} }
+
+func sortObjects(objs []Object) {
+	order := map[string]int{"GatewayClass": 0, "Gateway": 1, "HTTPRoute": 2}
+	slices.SortFunc(objs, func(a, b Object) int {
+		return cmp.Or(cmp.Compare(order[a.Kind], order[b.Kind]),
+			cmp.Compare(a.Metadata.Namespace, b.Metadata.Namespace), cmp.Compare(a.Metadata.Name, b.Metadata.Name))
+	})
+}
+
+// mergeConditions returns next with ObservedGeneration set and each
+// LastTransitionTime carried over from prev while the status is unchanged.
+func mergeConditions(prev, next []metav1.Condition, gen int64, now metav1.Time) []metav1.Condition {
+	out := make([]metav1.Condition, 0, len(next))
+	for _, c := range next {
+		c.ObservedGeneration = gen
+		c.LastTransitionTime = now
+		for _, p := range prev {
+			if p.Type == c.Type && p.Status == c.Status {
+				c.LastTransitionTime = p.LastTransitionTime
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}

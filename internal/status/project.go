@@ -1,0 +1,202 @@
+package status
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"portico.dev/portico/internal/conditions"
+	"portico.dev/portico/internal/graph"
+	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/resource"
+)
+
+// Project computes the status of every object of ours. prev is the previous
+// projection (may be nil); now stamps conditions that changed.
+func Project(g *graph.Graph, ack *ir.Ack, prev []Object, now time.Time) []Object {
+	p := projector{ack: ack, prev: map[Key]Object{}, now: metav1.NewTime(now.UTC().Truncate(time.Second))}
+	for _, o := range prev {
+		p.prev[o.Key()] = o
+	}
+	var out []Object
+	for _, c := range g.Classes {
+		if !c.Implicit {
+			out = append(out, p.class(c))
+		}
+	}
+	for _, gw := range g.Gateways {
+		out = append(out, p.gateway(gw))
+	}
+	for _, r := range g.HTTPRoutes {
+		out = append(out, p.httpRoute(r))
+	}
+	sortObjects(out)
+	return out
+}
+
+type projector struct {
+	ack  *ir.Ack
+	prev map[Key]Object
+	now  metav1.Time
+}
+
+func (p *projector) class(c *graph.Class) Object {
+	o := c.Object
+	var prev []metav1.Condition
+	if po, ok := p.prev[Key{"GatewayClass", "", o.Name}]; ok {
+		prev = po.Status.(*gwv1.GatewayClassStatus).Conditions
+	}
+	st := &gwv1.GatewayClassStatus{Conditions: mergeConditions(prev, c.Conditions, o.Generation, p.now)}
+	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "GatewayClass",
+		Metadata: Metadata{Name: o.Name, Generation: o.Generation}, Status: st}
+}
+
+func (p *projector) gateway(gw *graph.Gateway) Object {
+	o := gw.Object
+	var prev *gwv1.GatewayStatus
+	if po, ok := p.prev[Key{"Gateway", o.Namespace, o.Name}]; ok {
+		prev = po.Status.(*gwv1.GatewayStatus)
+	}
+	st := &gwv1.GatewayStatus{}
+	programmed := 0
+	var listenerProblems []string
+	for _, l := range gw.Listeners {
+		ls, ok, problem := p.listener(l, prev)
+		st.Listeners = append(st.Listeners, ls)
+		if ok {
+			programmed++
+		} else if problem != "" {
+			listenerProblems = append(listenerProblems, problem)
+		}
+	}
+	conds := append([]metav1.Condition(nil), gw.Conditions...)
+	switch {
+	case !gw.Accepted():
+		conds = append(conds, conditions.GatewayNotProgrammed("the Gateway is not accepted; see the Accepted condition"))
+	case p.ack == nil:
+		conds = append(conds, conditions.GatewayProgrammedPending("waiting for the proxy to apply the configuration"))
+	case p.ack.Error != "":
+		conds = append(conds, conditions.GatewayNotProgrammed("the proxy refused the configuration: "+p.ack.Error))
+	case programmed > 0:
+		conds = append(conds, conditions.GatewayProgrammed())
+	case len(listenerProblems) > 0 && len(o.Spec.Addresses) > 0:
+		conds = append(conds, conditions.GatewayAddressNotUsable(strings.Join(listenerProblems, "; ")))
+	case len(listenerProblems) > 0:
+		conds = append(conds, conditions.GatewayProgrammedPending(strings.Join(listenerProblems, "; ")))
+	default:
+		conds = append(conds, conditions.GatewayNotProgrammed("no listener can be programmed; see the listeners' conditions"))
+	}
+	var prevConds []metav1.Condition
+	if prev != nil {
+		prevConds = prev.Conditions
+	}
+	st.Conditions = mergeConditions(prevConds, conds, o.Generation, p.now)
+	if gw.Accepted() {
+		for _, a := range gw.Addresses {
+			st.Addresses = append(st.Addresses, gwv1.GatewayStatusAddress{Type: addrType(gwv1.IPAddressType), Value: a})
+		}
+	}
+	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "Gateway",
+		Metadata: Metadata{Namespace: o.Namespace, Name: o.Name, Generation: o.Generation}, Status: st}
+}
+
+func addrType(t gwv1.AddressType) *gwv1.AddressType { return &t }
+
+// listener projects one listener; ok is true when it is programmed, and
+// problem says why a serving listener could not be programmed.
+func (p *projector) listener(l *graph.Listener, prev *gwv1.GatewayStatus) (gwv1.ListenerStatus, bool, string) {
+	conds := append([]metav1.Condition(nil), l.Conditions...)
+	ok, problem := false, ""
+	switch {
+	case !l.Valid():
+		conds = append(conds, conditions.ListenerNotProgrammed("the listener is not accepted or is conflicted"))
+	case !l.Serving() && l.Gateway.Accepted():
+		conds = append(conds, conditions.ListenerNotProgrammed("the listener has no usable certificate; see ResolvedRefs"))
+	case !l.Serving():
+		conds = append(conds, conditions.ListenerNotProgrammed("the Gateway is not accepted"))
+	case p.ack == nil:
+		conds = append(conds, conditions.ListenerProgrammedPending("waiting for the proxy to apply the configuration"))
+	case p.ack.Error != "":
+		conds = append(conds, conditions.ListenerNotProgrammed("the proxy refused the configuration: "+p.ack.Error))
+	default:
+		for _, addr := range l.Gateway.Addresses {
+			name := net.JoinHostPort(addr, strconv.Itoa(int(l.Spec.Port)))
+			if err, bad := p.ack.ListenerErrors[name]; bad {
+				problem = fmt.Sprintf("cannot serve %s: %s", name, err)
+			}
+		}
+		if problem != "" {
+			conds = append(conds, conditions.ListenerProgrammedPending(problem+"; retried on the next change"))
+		} else {
+			conds = append(conds, conditions.ListenerProgrammed())
+			ok = true
+		}
+	}
+	var prevConds []metav1.Condition
+	if prev != nil {
+		for _, pl := range prev.Listeners {
+			if pl.Name == l.Spec.Name {
+				prevConds = pl.Conditions
+			}
+		}
+	}
+	return gwv1.ListenerStatus{
+		Name:           l.Spec.Name,
+		SupportedKinds: l.SupportedKinds,
+		AttachedRoutes: int32(attachedRoutes(l)),
+		Conditions:     mergeConditions(prevConds, conds, l.Gateway.Object.Generation, p.now),
+	}, ok, problem
+}
+
+func attachedRoutes(l *graph.Listener) int { return len(l.Routes) }
+
+func (p *projector) httpRoute(r *graph.HTTPRoute) Object {
+	o := r.Object
+	var prev *gwv1.HTTPRouteStatus
+	if po, ok := p.prev[Key{"HTTPRoute", o.Namespace, o.Name}]; ok {
+		prev = po.Status.(*gwv1.HTTPRouteStatus)
+	}
+	st := &gwv1.HTTPRouteStatus{}
+	partial := r.PartiallyInvalid()
+	for _, parent := range r.Parents {
+		conds := []metav1.Condition{parent.Accepted, r.ResolvedRefs}
+		if partial != nil && parent.Attached() {
+			conds = append(conds, *partial)
+		}
+		var prevConds []metav1.Condition
+		if prev != nil {
+			for _, pp := range prev.Parents {
+				if sameParentRef(pp.ParentRef, parent.Ref) && pp.ControllerName == resource.ControllerName {
+					prevConds = pp.Conditions
+				}
+			}
+		}
+		st.Parents = append(st.Parents, gwv1.RouteParentStatus{
+			ParentRef:      parent.Ref,
+			ControllerName: resource.ControllerName,
+			Conditions:     mergeConditions(prevConds, conds, o.Generation, p.now),
+		})
+	}
+	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "HTTPRoute",
+		Metadata: Metadata{Namespace: o.Namespace, Name: o.Name, Generation: o.Generation}, Status: st}
+}
+
+func sameParentRef(a, b gwv1.ParentReference) bool {
+	str := func(p *gwv1.ParentReference) string {
+		s := fmt.Sprintf("%v/%v/%v/%s", deref(p.Group), deref(p.Kind), deref(p.Namespace), p.Name)
+		return s + fmt.Sprintf("/%v/%v", deref(p.SectionName), deref(p.Port))
+	}
+	return str(&a) == str(&b)
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

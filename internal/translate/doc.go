@@ -1,0 +1,7 @@
+// Package translate lowers a bound graph.Graph into the data plane's
+// ir.Config: sockets, virtual hosts, routes, filters and backends. It is a
+// pure function; every decision about validity was taken by internal/graph,
+// so translate only serves what the graph says is servable.
+//
+// Input: *graph.Graph. Output: ir.Config (Version left 0 for the caller).
+package translate

@@ -1,0 +1,80 @@
+package translate
+
+import (
+	"cmp"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"portico.dev/portico/internal/graph"
+	"portico.dev/portico/internal/ir"
+)
+
+// Translate lowers every serving listener of every accepted Gateway.
+func Translate(g *graph.Graph) ir.Config {
+	sockets := map[string]*ir.Listener{}
+	for _, gw := range g.Gateways {
+		for _, l := range gw.Listeners {
+			if !l.Serving() {
+				continue
+			}
+			vh := virtualHost(l)
+			for _, addr := range gw.Addresses {
+				name := net.JoinHostPort(addr, strconv.Itoa(int(l.Spec.Port)))
+				s, ok := sockets[name]
+				if !ok {
+					s = &ir.Listener{Name: name, Address: addr, Port: int32(l.Spec.Port), Protocol: ir.Protocol(l.Spec.Protocol)}
+					sockets[name] = s
+				}
+				s.VirtualHosts = append(s.VirtualHosts, vh)
+			}
+		}
+	}
+	var cfg ir.Config
+	for _, s := range sockets {
+		slices.SortStableFunc(s.VirtualHosts, func(a, b ir.VirtualHost) int { return compareHostnames(a.Hostname, b.Hostname) })
+		cfg.Listeners = append(cfg.Listeners, *s)
+	}
+	slices.SortFunc(cfg.Listeners, func(a, b ir.Listener) int {
+		return cmp.Or(cmp.Compare(a.Address, b.Address), cmp.Compare(a.Port, b.Port))
+	})
+	return cfg
+}
+
+// compareHostnames orders listener hostnames by the Gateway API precedence:
+// exact first, then wildcards with more labels, then "".
+func compareHostnames(a, b string) int {
+	rank := func(h string) (int, int) {
+		switch {
+		case h == "":
+			return 2, 0
+		case strings.HasPrefix(h, "*."):
+			return 1, -strings.Count(h, ".")
+		}
+		return 0, 0
+	}
+	ra, la := rank(a)
+	rb, lb := rank(b)
+	return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(la, lb), cmp.Compare(a, b))
+}
+
+func virtualHost(l *graph.Listener) ir.VirtualHost {
+	gw := l.Gateway.Object
+	vh := ir.VirtualHost{
+		Name:     gw.Namespace + "/" + gw.Name + "/" + string(l.Spec.Name),
+		Hostname: l.Hostname(),
+	}
+	if len(l.Certificates) > 0 {
+		vh.TLS = &ir.TLS{}
+		for _, c := range l.Certificates {
+			vh.TLS.Certificates = append(vh.TLS.Certificates, ir.Certificate{Name: c.Name, CertPEM: string(c.CertPEM), KeyPEM: string(c.KeyPEM)})
+		}
+	}
+	for _, r := range l.Routes {
+		if route, ok := httpRoute(r, l); ok {
+			vh.Routes = append(vh.Routes, route)
+		}
+	}
+	return vh
+}
