@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -17,7 +18,7 @@ import (
 
 // assemble builds the Snapshot from the files' last good objects, in path
 // order; a duplicate object is reported and the first one kept.
-func (l *Loader) assemble(paths []string) (*resource.Snapshot, []Diagnostic) {
+func (l *Loader) assemble(paths []string, now time.Time) (*resource.Snapshot, []Diagnostic) {
 	snap := &resource.Snapshot{Standalone: true}
 	var diags []Diagnostic
 	where := map[objKey]string{}
@@ -36,7 +37,7 @@ func (l *Loader) assemble(paths []string) (*resource.Snapshot, []Diagnostic) {
 			}
 			where[o.key] = rel
 			live[o.key] = true
-			add(snap, l.stamp(o))
+			add(snap, l.stamp(o, now))
 		}
 	}
 	for k := range l.ids {
@@ -55,8 +56,9 @@ func describe(k objKey) string {
 }
 
 // stamp returns a defaulted deep copy of o with the generation and creation
-// time the API server would have given it.
-func (l *Loader) stamp(o object) metav1.Object {
+// time the API server would have given it. Objects first seen in the same
+// load share one creation time, so their order is by namespace and name.
+func (l *Loader) stamp(o object, now time.Time) metav1.Object {
 	obj := o.obj.(runtime.Object).DeepCopyObject().(metav1.Object)
 	switch v := obj.(type) {
 	case *gwv1.Gateway:
@@ -76,7 +78,7 @@ func (l *Loader) stamp(o object) metav1.Object {
 	id, ok := l.ids[o.key]
 	switch {
 	case !ok:
-		id = &identity{specHash: hash, generation: 1, created: metav1.NewTime(l.now().UTC().Truncate(1e9))}
+		id = &identity{specHash: hash, generation: 1, created: metav1.NewTime(now.UTC().Truncate(time.Second))}
 		l.ids[o.key] = id
 	case id.specHash != hash:
 		id.specHash = hash

@@ -91,7 +91,7 @@ func (l *Loader) Load() (*resource.Snapshot, []Diagnostic, error) {
 			delete(l.files, p)
 		}
 	}
-	snap, more := l.assemble(paths)
+	snap, more := l.assemble(paths, l.now())
 	return snap, append(diags, more...), nil
 }
 
