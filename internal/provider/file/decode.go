@@ -12,6 +12,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -114,15 +115,22 @@ func decode(doc document) (obj any, skipped string, err error) {
 		return nil, tm.APIVersion + " " + tm.Kind, nil
 	}
 	obj = newObj()
-	if err := yaml.UnmarshalStrict(doc.data, obj); err != nil {
-		return fail("%s: %v (check the field names against the %s schema)", tm.Kind, cleanJSONError(err), tm.APIVersion)
+	js, err := yaml.YAMLToJSONStrict(doc.data)
+	if err != nil {
+		return fail("not valid YAML: %v", err)
+	}
+	// sigs.k8s.io/json names the field path of unknown and duplicate fields,
+	// as the API server's strict field validation does.
+	strict, err := sigsjson.UnmarshalStrict(js, obj)
+	if err != nil {
+		return fail("%s: %v", tm.Kind, err)
+	}
+	if len(strict) > 0 {
+		var msgs []string
+		for _, e := range strict {
+			msgs = append(msgs, e.Error())
+		}
+		return fail("%s: %s (check the field names against the %s %s schema)", tm.Kind, strings.Join(msgs, "; "), tm.APIVersion, tm.Kind)
 	}
 	return obj, "", nil
-}
-
-func cleanJSONError(err error) string {
-	s := err.Error()
-	s = strings.TrimPrefix(s, "error unmarshaling JSON: ")
-	s = strings.TrimPrefix(s, "while decoding JSON: ")
-	return strings.TrimPrefix(s, "json: ")
 }
