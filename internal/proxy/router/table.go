@@ -1,0 +1,112 @@
+package router
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"portico.dev/portico/internal/ir"
+)
+
+// BuildFunc returns the handler that serves rule (its filters and backends).
+// New calls it once per rule.
+type BuildFunc func(vh *ir.VirtualHost, route *ir.HTTPRoute, rule *ir.HTTPRule) (http.Handler, error)
+
+// Table is the immutable match table of one ir.Listener. It is safe for
+// concurrent use; a new configuration builds a new Table.
+type Table struct {
+	hosts hostIndex[*vhost]
+}
+
+// Result is the routing decision for one request.
+type Result struct {
+	// Handler serves the request; nil when Status is set.
+	Handler http.Handler
+	// Matched is the rule and match taken; nil when Status is set.
+	Matched *Matched
+	// Status is 0 when Handler is set, else http.StatusNotFound or
+	// http.StatusMisdirectedRequest.
+	Status int
+}
+
+// New compiles the match table of l. It reads l (and keeps pointers into it
+// for Matched) but never modifies it. An error names the virtual host, route,
+// rule and field at fault.
+func New(l *ir.Listener, build BuildFunc) (*Table, error) {
+	if build == nil {
+		return nil, errors.New("router: nil BuildFunc")
+	}
+	t := &Table{hosts: hostIndex[*vhost]{exact: map[string]*vhost{}, wild: map[string]*vhost{}}}
+	for i := range l.VirtualHosts {
+		vh := &l.VirtualHosts[i]
+		v, err := newVHost(vh, build)
+		if err != nil {
+			return nil, fmt.Errorf("listener %q virtual host %q: %w", l.Name, vh.Name, err)
+		}
+		kind, key := parseHostname(vh.Hostname)
+		var dup bool
+		switch kind {
+		case hostExact:
+			_, dup = t.hosts.exact[key]
+			t.hosts.exact[key] = v
+		case hostWildcard:
+			_, dup = t.hosts.wild[key]
+			t.hosts.wild[key] = v
+		case hostAny:
+			dup = t.hosts.hasAny
+			t.hosts.any, t.hosts.hasAny = v, true
+		}
+		if dup {
+			return nil, fmt.Errorf("listener %q virtual host %q: hostname %q is already served by another virtual host on this socket", l.Name, vh.Name, vh.Hostname)
+		}
+	}
+	return t, nil
+}
+
+// Route picks the handler for r. sni is the TLS ClientHello server name on
+// HTTPS connections and "" on plain HTTP (or when the client sent none), in
+// which case only the Host header decides.
+//
+// The Host header (port and trailing dot dropped, case-insensitive) selects
+// the virtual host. With an SNI, a request whose Host selects another virtual
+// host than the SNI did is misdirected (421): the connection's certificate and
+// TLS settings belong to the SNI's listener. Route does not allocate unless
+// the Host has upper-case letters or a matched value is percent-encoded.
+func (t *Table) Route(r *http.Request, sni string) Result {
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	host = canonicalHost(host)
+	v, ok := t.hosts.lookup(host)
+	if sni != "" {
+		sv, sok := t.hosts.lookup(canonicalHost(sni))
+		if ok && (!sok || sv != v) {
+			return Result{Status: http.StatusMisdirectedRequest}
+		}
+	}
+	if !ok {
+		return Result{Status: http.StatusNotFound}
+	}
+	e := v.find(r, host)
+	if e == nil {
+		return Result{Status: http.StatusNotFound}
+	}
+	return Result{Handler: e.handler, Matched: e.matched}
+}
+
+// ServeHTTP routes r with the SNI of its TLS connection, answers 404 or 421
+// itself, and otherwise runs the rule's handler with the Matched value in the
+// request context (see FromContext).
+func (t *Table) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var sni string
+	if r.TLS != nil {
+		sni = r.TLS.ServerName
+	}
+	res := t.Route(r, sni)
+	if res.Handler == nil {
+		http.Error(w, http.StatusText(res.Status), res.Status)
+		return
+	}
+	res.Handler.ServeHTTP(w, r.WithContext(NewContext(r.Context(), res.Matched)))
+}

@@ -1,0 +1,202 @@
+package router
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"portico.dev/portico/internal/ir"
+)
+
+// group holds the entries of every route hostname with the same Match and
+// Precedence on one virtual host, sorted by match precedence.
+type group struct {
+	matchKind hostKind
+	matchKey  string
+	precKind  hostKind
+	prec      string // canonical Precedence
+	entries   []*entry
+	lastRoute int // route index last appended, to skip repeated hostnames
+}
+
+// candidates is what a host may match, most specific hostname group first.
+// A request takes the first matching entry of the first group that has one:
+// the fall-through of GatewayRouteHostnameIntersectionPrecedence.
+type candidates []*group
+
+type vhost struct {
+	routes hostIndex[candidates]
+}
+
+// find returns the first entry matching r among the candidates for host.
+func (v *vhost) find(r *http.Request, host string) *entry {
+	groups, ok := v.routes.lookup(host)
+	if !ok {
+		return nil
+	}
+	path := r.URL.EscapedPath()
+	for _, g := range groups {
+		if e := g.find(r, path); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// find is the linear scan a path tree may later replace.
+func (g *group) find(r *http.Request, path string) *entry {
+	for _, e := range g.entries {
+		if e.match(r, path) {
+			return e
+		}
+	}
+	return nil
+}
+
+func newVHost(vh *ir.VirtualHost, build BuildFunc) (*vhost, error) {
+	type bucketKey struct {
+		matchKind, precKind hostKind
+		match, prec         string
+	}
+	buckets := map[bucketKey]*group{}
+	var all []*group
+	for ri := range vh.Routes {
+		route := &vh.Routes[ri]
+		entries, err := routeEntries(vh, route, ri, build)
+		if err != nil {
+			return nil, err
+		}
+		hostnames := route.Hostnames
+		if len(hostnames) == 0 {
+			hostnames = []ir.RouteHostname{{}}
+		}
+		for _, hn := range hostnames {
+			var k bucketKey
+			k.matchKind, k.match = parseHostname(hn.Match)
+			k.precKind, k.prec = parseHostname(hn.Precedence)
+			g := buckets[k]
+			if g == nil {
+				g = &group{matchKind: k.matchKind, matchKey: k.match, precKind: k.precKind, prec: k.prec, lastRoute: -1}
+				buckets[k] = g
+				all = append(all, g)
+			}
+			if g.lastRoute == ri {
+				continue
+			}
+			g.lastRoute = ri
+			g.entries = append(g.entries, entries...)
+		}
+	}
+	for _, g := range all {
+		slices.SortStableFunc(g.entries, cmpEntry)
+	}
+	return &vhost{routes: indexGroups(all)}, nil
+}
+
+// routeEntries compiles every match of every rule of route and builds the
+// rules' handlers.
+func routeEntries(vh *ir.VirtualHost, route *ir.HTTPRoute, ri int, build BuildFunc) ([]*entry, error) {
+	var out []*entry
+	for rli := range route.Rules {
+		rule := &route.Rules[rli]
+		h, err := build(vh, route, rule)
+		if err != nil {
+			return nil, fmt.Errorf("route %q rule %d: %w", route.Name, rule.Index, err)
+		}
+		if h == nil {
+			return nil, fmt.Errorf("route %q rule %d: BuildFunc returned a nil handler", route.Name, rule.Index)
+		}
+		matches := rule.Matches
+		if len(matches) == 0 {
+			matches = []ir.HTTPMatch{{Path: ir.PathMatch{Type: ir.PathPrefix, Value: "/"}}}
+		}
+		for mi := range matches {
+			m := &matches[mi]
+			e, err := newEntry(route, rule, m, mi)
+			if err != nil {
+				return nil, err
+			}
+			e.routeIdx, e.ruleIdx, e.handler = ri, rli, h
+			e.matched = &Matched{VirtualHost: vh, Route: route, Rule: rule, Match: m}
+			if e.kind == pathPrefix {
+				e.matched.PathPrefix = e.path
+				if e.path == "" {
+					e.matched.PathPrefix = "/"
+				}
+			}
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// indexGroups precomputes, for every exact host and wildcard suffix named by
+// a route, the merged list of groups that apply to it, and the list for hosts
+// named by no route.
+func indexGroups(all []*group) hostIndex[candidates] {
+	byExact := map[string][]*group{}
+	byWild := map[string][]*group{}
+	var anyHost []*group
+	for _, g := range all {
+		switch g.matchKind {
+		case hostExact:
+			byExact[g.matchKey] = append(byExact[g.matchKey], g)
+		case hostWildcard:
+			byWild[g.matchKey] = append(byWild[g.matchKey], g)
+		default:
+			anyHost = append(anyHost, g)
+		}
+	}
+	ix := hostIndex[candidates]{
+		exact: make(map[string]candidates, len(byExact)),
+		wild:  make(map[string]candidates, len(byWild)),
+	}
+	// A host keyed by key also matches every shorter wildcard suffix of it.
+	collect := func(key string, own []*group) candidates {
+		list := slices.Clone(own)
+		labelSuffixes(key, func(s string) { list = append(list, byWild[s]...) })
+		return mergeGroups(append(list, anyHost...))
+	}
+	for host, gs := range byExact {
+		ix.exact[host] = collect(host, gs)
+	}
+	for suffix, gs := range byWild {
+		ix.wild[suffix] = collect(suffix, gs)
+	}
+	if len(anyHost) > 0 {
+		ix.any, ix.hasAny = mergeGroups(slices.Clone(anyHost)), true
+	}
+	return ix
+}
+
+// cmpGroup orders route hostname precedence (ir.RouteHostname): exact before
+// wildcard before none, then more characters first.
+func cmpGroup(a, b *group) int {
+	if c := cmp.Compare(a.precKind, b.precKind); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(len(b.prec), len(a.prec)); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.prec, b.prec)
+}
+
+// mergeGroups sorts list by precedence and merges groups of equal precedence
+// (same Precedence, different Match), which then compete by match precedence.
+func mergeGroups(list []*group) candidates {
+	slices.SortStableFunc(list, cmpGroup)
+	out := list[:0]
+	for _, g := range list {
+		if n := len(out); n > 0 && cmpGroup(out[n-1], g) == 0 {
+			prev := out[n-1]
+			merged := &group{precKind: prev.precKind, prec: prev.prec}
+			merged.entries = append(slices.Clone(prev.entries), g.entries...)
+			slices.SortStableFunc(merged.entries, cmpEntry)
+			out[n-1] = merged
+			continue
+		}
+		out = append(out, g)
+	}
+	return candidates(out)
+}
