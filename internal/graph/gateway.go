@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -53,6 +54,13 @@ func buildGateway(obj *gwv1.Gateway, class *Class, ix *resource.Index, opts Opti
 		gw.Conditions = append(gw.Conditions, acceptedFromListeners(gw.Listeners))
 	}
 	return gw
+}
+
+// onlyListenersInvalid reports whether the Gateway is rejected only because
+// none of its listeners is valid.
+func (g *Gateway) onlyListenersInvalid() bool {
+	c := meta.FindStatusCondition(g.Conditions, string(gwv1.GatewayConditionAccepted))
+	return c != nil && c.Reason == string(gwv1.GatewayReasonListenersNotValid)
 }
 
 // acceptedFromListeners is Accepted=True when every listener is valid,

@@ -80,6 +80,11 @@ func buildListener(gw *Gateway, spec *gwv1.Listener, ix *resource.Index) *Listen
 		accepted = conditions.ListenerUnsupportedValue(fmt.Sprintf(
 			"spec.listeners[%s].tls.mode: %s is not valid for HTTPS; use Terminate", spec.Name, *spec.TLS.Mode))
 	}
+	if spec.Protocol == gwv1.HTTPSProtocolType && requiresClientCertificates(gw.Object, spec.Port) {
+		// Serving without the check would fail open: refuse the listener.
+		accepted = conditions.ListenerUnsupportedValue(
+			"spec.tls.frontend: client certificate validation is not supported yet; the listener is not served rather than served without it")
+	}
 	l.Conditions = append(l.Conditions, accepted, conditions.ListenerNoConflicts())
 
 	resolved := conditions.ListenerResolvedRefs()
@@ -119,7 +124,9 @@ func supportedKinds(spec *gwv1.Listener, kinds []gwv1.Kind, ok metav1.Condition)
 			group = string(*rk.Group)
 		}
 		if group == gwv1.GroupName && slices.Contains(kinds, rk.Kind) {
-			out = append(out, gwv1.RouteGroupKind{Group: groupPtr(group), Kind: rk.Kind})
+			if !slices.ContainsFunc(out, func(k gwv1.RouteGroupKind) bool { return k.Kind == rk.Kind }) {
+				out = append(out, gwv1.RouteGroupKind{Group: groupPtr(group), Kind: rk.Kind})
+			}
 			continue
 		}
 		bad = append(bad, fmt.Sprintf("%s/%s", group, rk.Kind))
@@ -139,33 +146,50 @@ func groupPtr(g string) *gwv1.Group {
 
 // markConflicts applies the Gateway API listener distinctness rules within one
 // Gateway: on a port, listeners must share a protocol and differ in hostname.
-// The first listener in spec order keeps the port; later ones are Conflicted.
+// No conflicting listener wins: every member of an indistinct group is
+// Conflicted and not served, as the spec requires.
 func markConflicts(ls []*Listener) {
 	type key struct {
 		port     gwv1.PortNumber
 		hostname string
 	}
-	firstProto := map[gwv1.PortNumber]*Listener{}
-	seen := map[key]*Listener{}
+	protocols := map[gwv1.PortNumber]map[gwv1.ProtocolType]bool{}
+	hosts := map[key]int{}
+	var candidates []*Listener
 	for _, l := range ls {
 		if !meta.IsStatusConditionTrue(l.Conditions, string(gwv1.ListenerConditionAccepted)) {
 			continue
 		}
-		if first, ok := firstProto[l.Spec.Port]; ok && first.Spec.Protocol != l.Spec.Protocol {
-			meta.SetStatusCondition(&l.Conditions, conditions.ListenerProtocolConflict(fmt.Sprintf(
-				"port %d is already used by listener %s with protocol %s; use another port",
-				l.Spec.Port, first.Spec.Name, first.Spec.Protocol)))
-			continue
-		} else if !ok {
-			firstProto[l.Spec.Port] = l
+		candidates = append(candidates, l)
+		if protocols[l.Spec.Port] == nil {
+			protocols[l.Spec.Port] = map[gwv1.ProtocolType]bool{}
 		}
-		k := key{l.Spec.Port, l.Hostname()}
-		if first, ok := seen[k]; ok {
-			meta.SetStatusCondition(&l.Conditions, conditions.ListenerHostnameConflict(fmt.Sprintf(
-				"listener %s already serves hostname %q on port %d; use a distinct hostname or port",
-				first.Spec.Name, l.Hostname(), l.Spec.Port)))
-			continue
-		}
-		seen[k] = l
+		protocols[l.Spec.Port][l.Spec.Protocol] = true
+		hosts[key{l.Spec.Port, l.Hostname()}]++
 	}
+	for _, l := range candidates {
+		switch {
+		case len(protocols[l.Spec.Port]) > 1:
+			meta.SetStatusCondition(&l.Conditions, conditions.ListenerProtocolConflict(fmt.Sprintf(
+				"port %d is used by listeners with different protocols; give each protocol its own port", l.Spec.Port)))
+		case hosts[key{l.Spec.Port, l.Hostname()}] > 1:
+			meta.SetStatusCondition(&l.Conditions, conditions.ListenerHostnameConflict(fmt.Sprintf(
+				"several listeners serve hostname %q on port %d; give each a distinct hostname or port", l.Hostname(), l.Spec.Port)))
+		}
+	}
+}
+
+// requiresClientCertificates reports whether the Gateway's spec.tls.frontend
+// asks HTTPS listeners on port to validate client certificates.
+func requiresClientCertificates(gw *gwv1.Gateway, port gwv1.PortNumber) bool {
+	if gw.Spec.TLS == nil || gw.Spec.TLS.Frontend == nil {
+		return false
+	}
+	f := gw.Spec.TLS.Frontend
+	for _, pp := range f.PerPort {
+		if pp.Port == port {
+			return true
+		}
+	}
+	return f.Default.Validation != nil
 }

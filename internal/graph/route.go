@@ -89,7 +89,9 @@ func bindParent(r *HTTPRoute, p *Parent, ix *resource.Index) {
 			"parentRef %s: Gateway does not exist; check spec.parentRefs", describeRef(r.Object, p.Ref)))
 		return
 	}
-	if !p.Gateway.Accepted() {
+	// A Gateway rejected as a whole takes no routes; one rejected only for
+	// its listeners goes through the listener checks below, which say why.
+	if !p.Gateway.Accepted() && !p.Gateway.onlyListenersInvalid() {
 		p.Accepted = conditions.RouteParentNotAccepted(fmt.Sprintf(
 			"Gateway %s is not accepted; see its conditions", p.Gateway.NamespacedName()))
 		return

@@ -42,6 +42,9 @@ func resolveRules(r *HTTPRoute, ix *resource.Index, standalone bool) {
 		field := fmt.Sprintf("spec.rules[%d]", i)
 		rule := &Rule{Index: i, Spec: spec, Problem: validateRule(field, spec)}
 		r.Rules = append(r.Rules, rule)
+		if !rule.Valid() {
+			continue // dropped: its references are not used, so they are not reported
+		}
 		resolveMirrors(field+".filters", spec.Filters, resolve)
 		for j := range spec.BackendRefs {
 			bf := fmt.Sprintf("%s.backendRefs[%d]", field, j)
