@@ -1,0 +1,59 @@
+# Portico's build, test and demo entry points. `make test` is the test
+# command: it is what CI (.ci/run) and the README run.
+
+# go.mod pins the toolchain (go1.27.x); let an older go fetch and use it.
+export GOTOOLCHAIN := auto
+
+GO        ?= go
+BIN       := bin/portico
+# Generous: the end-to-end tests build the binary and run it many times.
+TEST_TIMEOUT ?= 20m
+# Packages fast enough to run under the race detector on two cores.
+RACE_PKGS ?= ./internal/...
+GO_DIRS   := $(wildcard api cmd internal test)
+
+.PHONY: all build test test-race e2e demo demo-check fmt fmt-check vet golden clean help
+
+all: build
+
+help: ## Show the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## Build bin/portico.
+	$(GO) build -o $(BIN) ./cmd/portico
+
+test: ## Run every test, end-to-end included (THE test command).
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+test-race: ## Run the fast packages under the race detector.
+	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
+
+e2e: ## Run only the end-to-end tests of the built binary.
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./test/e2e/
+
+demo: ## Build and run the quickstart demo (Ctrl-C stops it).
+	hack/demo.sh
+
+demo-check: ## Run the demo, check its example requests with curl, and exit.
+	hack/demo.sh --check
+
+fmt: ## Format the Go code.
+	gofmt -s -w $(GO_DIRS)
+
+fmt-check: ## Fail when some Go file is not gofmt'ed.
+	@out=$$(gofmt -s -l $(GO_DIRS)); \
+	if [ -n "$$out" ]; then echo "not gofmt'ed:"; echo "$$out"; exit 1; fi
+
+vet: ## go vet every package.
+	$(GO) vet ./...
+
+# Only packages whose tests define the -update flag get it: any other test
+# binary would reject the unknown flag.
+GOLDEN_PKGS = $(sort $(patsubst %/,./%,$(dir $(shell grep -rl --include='*_test.go' -e 'flag.Bool."update"' internal 2>/dev/null))))
+
+golden: ## Rewrite the golden files (testdata/*) from the current code.
+	@if [ -z "$(GOLDEN_PKGS)" ]; then echo "no package defines an -update flag yet"; exit 1; fi
+	$(GO) test -count=1 -run Golden $(GOLDEN_PKGS) -update
+
+clean: ## Remove build outputs.
+	rm -rf bin/ out/

@@ -1,0 +1,27 @@
+// Package backend is the upstream half of the HTTP data plane: everything
+// between "this rule matched" and "the backend answered".
+//
+// Input: the ir.Backend entries of one rule, with the rule's ir.Timeouts and
+// ir.Retry. Output: http.Handlers that the proxy places at the end of a
+// rule's filter chain:
+//
+//   - Pool owns the upstream connection pools, one http.Transport per
+//     endpoint and protocol (HTTP/1.1 or h2c prior knowledge). Transports
+//     outlive configuration generations: a reload that keeps an endpoint
+//     keeps its warm keep-alive connections (see Pool.Retain).
+//   - Pool.Handler builds the handler of one backend: 500 when the backend
+//     is Invalid, 503 when it has no endpoints, otherwise an
+//     httputil.ReverseProxy (Rewrite, X-Forwarded-*, hop-by-hop removal,
+//     Upgrade/WebSocket pass-through) whose RoundTripper spreads attempts
+//     round robin over the endpoints, bounds each attempt (BackendRequest)
+//     and retries (ir.Retry).
+//   - Split spreads requests over a rule's backends by weight.
+//   - WithRequestTimeout bounds the whole exchange (ir.Timeouts.Request).
+//   - Mirrors implements filter.MirrorSender: it sends the copies the
+//     RequestMirror filter makes, fire and forget, each bounded by its own
+//     timeout, with a proxy-wide concurrency limit past which copies are
+//     dropped (MirrorLimiter).
+//
+// Errors generated here are short plain-text bodies: 500 invalid backend,
+// 502 upstream connection failure, 503 no endpoints, 504 timeout.
+package backend

@@ -1,0 +1,131 @@
+package backend
+
+import (
+	"context"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"sync"
+	"time"
+
+	"portico.dev/portico/internal/ir"
+)
+
+// Policy is what a rule says about how its backends are called.
+type Policy struct {
+	Timeouts ir.Timeouts
+	Retry    *ir.Retry
+}
+
+// Builder builds the upstream handlers of one configuration generation and
+// records which pools they use, so the proxy can Retain exactly those once
+// the generation is live.
+type Builder struct {
+	pool *Pool
+	log  *slog.Logger
+	errs *log.Logger // ReverseProxy's own complaints, at debug
+	// Keys are the pools used by the handlers built so far.
+	Keys map[Key]struct{}
+}
+
+// NewBuilder starts building a generation on p.
+func (p *Pool) NewBuilder() *Builder {
+	return &Builder{pool: p, log: p.log, errs: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug), Keys: map[Key]struct{}{}}
+}
+
+// target is one endpoint with the transport that reaches it.
+type target struct {
+	addr string
+	rt   http.RoundTripper
+}
+
+func (b *Builder) targets(be *ir.Backend) []target {
+	ts := make([]target, len(be.Endpoints))
+	for i, ep := range be.Endpoints {
+		k := KeyFor(be.Protocol, ep)
+		b.Keys[k] = struct{}{}
+		ts[i] = target{addr: k.Addr, rt: b.pool.Transport(k)}
+	}
+	return ts
+}
+
+// Backend returns the handler that forwards to be under pol: 500 if be is
+// invalid, 503 if it has no endpoints, else a reverse proxy.
+func (b *Builder) Backend(be *ir.Backend, pol Policy) http.Handler {
+	if be.Invalid != "" {
+		return statusInvalid
+	}
+	if len(be.Endpoints) == 0 {
+		return statusNoEndpoints
+	}
+	tr := newAttempts(b.targets(be), pol, b.log.With("backend", be.Name))
+	rp := &httputil.ReverseProxy{
+		Rewrite:       rewrite,
+		Transport:     tr,
+		FlushInterval: -1, // stream everything as it comes: SSE, gRPC, long polls
+		BufferPool:    copyBuffers,
+		ErrorLog:      b.errs,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			s := classify(r, err)
+			tr.log.Debug("upstream failed", "status", s.Code, "err", err)
+			s.ServeHTTP(w, r)
+		},
+	}
+	return rp
+}
+
+// rewrite prepares the outbound request. The endpoint is chosen per attempt
+// by the transport; Host stays as the client (or a rewrite filter) set it.
+func rewrite(pr *httputil.ProxyRequest) {
+	pr.Out.URL.Scheme = "http"
+	// ReverseProxy drops inbound X-Forwarded-*; we append to the client's
+	// X-Forwarded-For chain rather than replace it.
+	if prior, ok := pr.In.Header["X-Forwarded-For"]; ok {
+		pr.Out.Header["X-Forwarded-For"] = prior
+	}
+	pr.SetXForwarded()
+	if h := OriginalHost(pr.In.Context()); h != "" {
+		pr.Out.Header.Set("X-Forwarded-Host", h)
+	}
+}
+
+type originalHostKey struct{}
+
+// KeepOriginalHost records r.Host before filters rewrite it, so
+// X-Forwarded-Host carries what the client asked for. The proxy wraps only
+// the rules whose filters rewrite the hostname.
+func KeepOriginalHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), originalHostKey{}, r.Host)))
+	})
+}
+
+// OriginalHost is the Host recorded by KeepOriginalHost, or "".
+func OriginalHost(ctx context.Context) string {
+	h, _ := ctx.Value(originalHostKey{}).(string)
+	return h
+}
+
+// copyBuffers recycles the 32 KiB body copy buffers of every ReverseProxy.
+var copyBuffers = &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
+func (b *bufferPool) Put(v []byte) { b.p.Put(&v) }
+
+// sleepCtx waits d or until ctx is done, reporting whether d elapsed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,100 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+)
+
+// Engine is the HTTP implementation behind a listening socket.
+type Engine interface {
+	// NewServer returns a server that passes every request it reads to h.
+	NewServer(h http.Handler, cfg ServerConfig) Server
+}
+
+// ServerConfig is what an Engine needs to know about one socket.
+type ServerConfig struct {
+	// TLS, when set, terminates TLS on accepted connections; it carries
+	// the ALPN protocols (h2, http/1.1) and picks certificates per
+	// ClientHello. Nil means cleartext: HTTP/1.1 and h2c.
+	TLS *tls.Config
+	// BaseContext is the parent of every request context. It is cancelled
+	// when the socket has been retired and drained, which also ends the
+	// upgraded connections (WebSockets) still running on it.
+	BaseContext context.Context
+	Logger      *slog.Logger
+}
+
+// Server serves one listening socket.
+type Server interface {
+	// Serve accepts connections on ln until ln is closed or Shutdown is
+	// called. It takes ownership of ln.
+	Serve(ln net.Listener) error
+	// Shutdown stops accepting and waits for requests in flight, or for
+	// ctx to be done.
+	Shutdown(ctx context.Context) error
+	// Close closes the socket and every connection at once.
+	Close() error
+}
+
+// Connection limits of the net/http engine. Request-level timeouts come
+// from the IR; these only protect the proxy from idle or slow clients.
+const (
+	readHeaderTimeout = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
+// NetHTTP is the Engine built on net/http.
+type NetHTTP struct{}
+
+func (NetHTTP) NewServer(h http.Handler, cfg ServerConfig) Server {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	base := cfg.BaseContext
+	if base == nil {
+		base = context.Background()
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return base },
+		Protocols:         new(http.Protocols),
+	}
+	srv.Protocols.SetHTTP1(true)
+	if cfg.TLS != nil {
+		srv.Protocols.SetHTTP2(true)
+	} else {
+		// Prior knowledge is native to net/http; "Upgrade: h2c" is not, so
+		// the h2c package takes those requests over.
+		srv.Protocols.SetUnencryptedHTTP2(true)
+		srv.Handler = h2c.NewHandler(h, &http2.Server{IdleTimeout: idleTimeout})
+	}
+	return &netHTTPServer{srv: srv, tls: cfg.TLS}
+}
+
+type netHTTPServer struct {
+	srv *http.Server
+	tls *tls.Config
+}
+
+func (s *netHTTPServer) Serve(ln net.Listener) error {
+	if s.tls != nil {
+		// Wrapping the listener (rather than ServeTLS) keeps the per-
+		// ClientHello config; net/http still takes h2 from ALPN.
+		ln = tls.NewListener(ln, s.tls)
+	}
+	return s.srv.Serve(ln)
+}
+
+func (s *netHTTPServer) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+func (s *netHTTPServer) Close() error                       { return s.srv.Close() }
