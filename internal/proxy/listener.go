@@ -103,6 +103,9 @@ func (p *Proxy) retire(s *socket) {
 func (s *socket) drain(ctx context.Context) error {
 	_ = s.ln.Close()
 	err := s.srv.Shutdown(ctx)
+	if errors.Is(err, net.ErrClosed) { // we closed the socket first, on purpose
+		err = nil
+	}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for err == nil && s.upgrades.Load() > 0 {
