@@ -40,7 +40,8 @@ func (h *handler) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("established websocket connection", "client", r.RemoteAddr)
 	if !h.ws.add(conn) {
-		_ = conn.Close()
+		// Shutdown began between the handshake and now: say so, as closeAll does.
+		goingAway(conn)
 		return
 	}
 	defer h.ws.remove(conn)
@@ -89,11 +90,16 @@ func (s *webSockets) closeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	bye := websocket.FormatCloseMessage(websocket.CloseGoingAway, "echo backend shutting down")
 	for c := range s.conns {
-		// WriteControl may run concurrently with the echo loop's writes.
-		_ = c.WriteControl(websocket.CloseMessage, bye, time.Now().Add(time.Second))
-		_ = c.Close()
+		goingAway(c)
 	}
 	clear(s.conns)
+}
+
+// goingAway sends a going-away close frame and closes c. WriteControl may run
+// concurrently with the echo loop's writes.
+func goingAway(c *websocket.Conn) {
+	bye := websocket.FormatCloseMessage(websocket.CloseGoingAway, "echo backend shutting down")
+	_ = c.WriteControl(websocket.CloseMessage, bye, time.Now().Add(time.Second))
+	_ = c.Close()
 }
