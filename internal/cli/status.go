@@ -37,7 +37,7 @@ func offline(dir, bind string, stderr io.Writer) (controlplane.Result, []status.
 	for _, w := range res.Graph.Warnings {
 		fmt.Fprintln(stderr, "warning: "+w)
 	}
-	objs := res.Status(&ir.Ack{}, nil, time.Now())
+	objs := res.Status(status.Standalone{Answer: &ir.Ack{}}, nil, time.Now())
 	return res, objs, clean
 }
 

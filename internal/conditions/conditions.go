@@ -181,3 +181,7 @@ func RouteUnsupportedProtocol(msg string) metav1.Condition {
 func RoutePartiallyInvalid(msg string) metav1.Condition {
 	return cond(gwv1.RouteConditionPartiallyInvalid, true, gwv1.RouteReasonUnsupportedValue, msg)
 }
+
+func GatewayAddressNotAssigned(msg string) metav1.Condition {
+	return cond(gwv1.GatewayConditionProgrammed, false, gwv1.GatewayReasonAddressNotAssigned, msg)
+}

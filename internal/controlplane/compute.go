@@ -22,8 +22,8 @@ func Compute(s *resource.Snapshot, opts graph.Options) Result {
 	return Result{Graph: g, Config: translate.Translate(g)}
 }
 
-// Status projects the status of every object of ours given the data plane's
-// answer (nil when nothing was applied yet) and the previous projection.
-func (r Result) Status(ack *ir.Ack, prev []status.Object, now time.Time) []status.Object {
-	return status.Project(r.Graph, ack, prev, now)
+// Status projects the status of every object of ours given what the data
+// plane answered and the status the objects have now.
+func (r Result) Status(dp status.DataPlane, prev []status.Object, now time.Time) []status.Object {
+	return status.Project(r.Graph, dp, prev, now)
 }

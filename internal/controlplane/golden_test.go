@@ -62,7 +62,7 @@ func runCase(t *testing.T, in string) (irYAML, statusYAML, diags []byte) {
 	cluster := filepath.Base(filepath.Dir(in)) == "conformance"
 	snap.Standalone = !cluster
 	res := Compute(snap, graph.Options{BindAddress: "0.0.0.0", SharedSockets: !cluster})
-	objs := ownObjects(t, in, res.Status(&ir.Ack{}, nil, time.Unix(0, 0)))
+	objs := ownObjects(t, in, res.Status(status.Standalone{Answer: &ir.Ack{}}, nil, time.Unix(0, 0)))
 	zeroTimes(objs)
 	irYAML = mustYAML(t, res.Config.Redacted())
 	statusYAML = mustYAML(t, objs)

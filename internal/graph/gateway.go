@@ -40,6 +40,9 @@ func buildGateway(obj *gwv1.Gateway, class *Class, ix *resource.Index, opts Opti
 	markConflicts(gw.Listeners)
 
 	addrs, addrErr := bindAddresses(obj, opts.BindAddress)
+	if opts.ProvisionedAddresses && addrErr == "" {
+		addrs = []string{opts.BindAddress}
+	}
 	gw.Addresses = addrs
 	switch {
 	case !class.accepted():

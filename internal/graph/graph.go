@@ -72,6 +72,10 @@ type Options struct {
 	// SharedSockets is set when one proxy serves every Gateway (standalone
 	// mode): Gateways binding the same address and port share the socket.
 	SharedSockets bool
+	// ProvisionedAddresses is set when the infrastructure (a LoadBalancer
+	// Service per Gateway, in a cluster) provides spec.addresses: they are
+	// validated but not bound, and every proxy binds BindAddress.
+	ProvisionedAddresses bool
 }
 
 // Build binds and validates the Snapshot.

@@ -122,7 +122,7 @@ func (r *Runner) Reconcile() error {
 			"error", a.Error, "listenerErrors", a.ListenerErrors, "took", time.Since(start).Round(time.Microsecond))
 	}
 	r.ack = ack
-	r.objects = res.Status(ack, r.objects, time.Now())
+	r.objects = res.Status(status.Standalone{Answer: ack}, r.objects, time.Now())
 	r.diags = diags
 	r.ready = r.applied != nil
 	if r.opts.StatusFile != "" {

@@ -40,8 +40,15 @@ func sortObjects(objs []Object) {
 
 // mergeConditions returns next with ObservedGeneration set and each
 // LastTransitionTime carried over from prev while the status is unchanged.
-func mergeConditions(prev, next []metav1.Condition, gen int64, now metav1.Time) []metav1.Condition {
-	out := make([]metav1.Condition, 0, len(next))
+// Conditions of prev whose type is not in owned belong to someone else
+// (another controller, a policy) and are kept first, untouched.
+func mergeConditions(prev, next []metav1.Condition, owned []string, gen int64, now metav1.Time) []metav1.Condition {
+	out := make([]metav1.Condition, 0, len(prev)+len(next))
+	for _, p := range prev {
+		if !slices.Contains(owned, p.Type) && !slices.Contains(owned, "*") {
+			out = append(out, p)
+		}
+	}
 	for _, c := range next {
 		c.ObservedGeneration = gen
 		c.LastTransitionTime = now
@@ -54,3 +61,13 @@ func mergeConditions(prev, next []metav1.Condition, gen int64, now metav1.Time) 
 	}
 	return out
 }
+
+// The condition types Portico sets on each kind of status; any other type
+// found on an object is someone else's.
+var (
+	classTypes    = []string{"Accepted", "SupportedVersion"}
+	gatewayTypes  = []string{"Accepted", "Programmed", "ResolvedRefs", "AddressesAssigned"}
+	listenerTypes = []string{"Accepted", "Programmed", "ResolvedRefs", "Conflicted", "OverlappingTLSConfig"}
+	// routeTypes: a route parent entry of ours is ours as a whole.
+	routeTypes = []string{"*"}
+)

@@ -16,10 +16,36 @@ import (
 	"portico.dev/portico/internal/resource"
 )
 
-// Project computes the status of every object of ours. prev is the previous
-// projection (may be nil); now stamps conditions that changed.
-func Project(g *graph.Graph, ack *ir.Ack, prev []Object, now time.Time) []Object {
-	p := projector{ack: ack, prev: map[Key]Object{}, now: metav1.NewTime(now.UTC().Truncate(time.Second))}
+// DataPlane is what the projection needs to know of the data plane.
+type DataPlane interface {
+	// Ack is the data plane's answer for the Gateway's configuration; nil
+	// until it has answered.
+	Ack(gw *graph.Gateway) *ir.Ack
+	// Addresses are the Gateway's addresses; nil while none is assigned.
+	Addresses(gw *graph.Gateway) []gwv1.GatewayStatusAddress
+}
+
+// Standalone is the DataPlane of one in-process proxy serving every Gateway
+// on the addresses it binds.
+type Standalone struct{ Answer *ir.Ack }
+
+func (s Standalone) Ack(*graph.Gateway) *ir.Ack { return s.Answer }
+
+func (s Standalone) Addresses(gw *graph.Gateway) []gwv1.GatewayStatusAddress {
+	var out []gwv1.GatewayStatusAddress
+	for _, a := range gw.Addresses {
+		out = append(out, gwv1.GatewayStatusAddress{Type: addrType(gwv1.IPAddressType), Value: a})
+	}
+	return out
+}
+
+// Project computes the status of every object of ours. prev is the status
+// the objects have now (in a cluster, as read from the API server; in
+// standalone mode, the previous projection); conditions and route parents
+// that other controllers own are kept from it as they are. now stamps the
+// conditions that changed.
+func Project(g *graph.Graph, dp DataPlane, prev []Object, now time.Time) []Object {
+	p := projector{dp: dp, prev: map[Key]Object{}, now: metav1.NewTime(now.UTC().Truncate(time.Second))}
 	for _, o := range prev {
 		p.prev[o.Key()] = o
 	}
@@ -40,9 +66,10 @@ func Project(g *graph.Graph, ack *ir.Ack, prev []Object, now time.Time) []Object
 }
 
 type projector struct {
-	ack  *ir.Ack
+	dp   DataPlane
 	prev map[Key]Object
 	now  metav1.Time
+	ack  *ir.Ack // of the Gateway being projected
 }
 
 func (p *projector) class(c *graph.Class) Object {
@@ -51,7 +78,7 @@ func (p *projector) class(c *graph.Class) Object {
 	if po, ok := p.prev[Key{"GatewayClass", "", o.Name}]; ok {
 		prev = po.Status.(*gwv1.GatewayClassStatus).Conditions
 	}
-	st := &gwv1.GatewayClassStatus{Conditions: mergeConditions(prev, c.Conditions, o.Generation, p.now)}
+	st := &gwv1.GatewayClassStatus{Conditions: mergeConditions(prev, c.Conditions, classTypes, o.Generation, p.now)}
 	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "GatewayClass",
 		Metadata: Metadata{Name: o.Name, Generation: o.Generation}, Status: st}
 }
@@ -63,6 +90,8 @@ func (p *projector) gateway(gw *graph.Gateway) Object {
 		prev = po.Status.(*gwv1.GatewayStatus)
 	}
 	st := &gwv1.GatewayStatus{}
+	p.ack = p.dp.Ack(gw)
+	addresses := p.dp.Addresses(gw)
 	programmed := 0
 	var listenerProblems []string
 	for _, l := range gw.Listeners {
@@ -82,6 +111,8 @@ func (p *projector) gateway(gw *graph.Gateway) Object {
 		conds = append(conds, conditions.GatewayProgrammedPending("waiting for the proxy to apply the configuration"))
 	case p.ack.Error != "":
 		conds = append(conds, conditions.GatewayNotProgrammed("the proxy refused the configuration: "+p.ack.Error))
+	case len(addresses) == 0:
+		conds = append(conds, conditions.GatewayAddressNotAssigned("no address is assigned to the Gateway yet"))
 	case programmed > 0:
 		conds = append(conds, conditions.GatewayProgrammed())
 	case len(listenerProblems) > 0 && len(o.Spec.Addresses) > 0:
@@ -95,11 +126,9 @@ func (p *projector) gateway(gw *graph.Gateway) Object {
 	if prev != nil {
 		prevConds = prev.Conditions
 	}
-	st.Conditions = mergeConditions(prevConds, conds, o.Generation, p.now)
+	st.Conditions = mergeConditions(prevConds, conds, gatewayTypes, o.Generation, p.now)
 	if gw.Accepted() {
-		for _, a := range gw.Addresses {
-			st.Addresses = append(st.Addresses, gwv1.GatewayStatusAddress{Type: addrType(gwv1.IPAddressType), Value: a})
-		}
+		st.Addresses = addresses
 	}
 	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "Gateway",
 		Metadata: Metadata{Namespace: o.Namespace, Name: o.Name, Generation: o.Generation}, Status: st}
@@ -149,7 +178,7 @@ func (p *projector) listener(l *graph.Listener, prev *gwv1.GatewayStatus) (gwv1.
 		Name:           l.Spec.Name,
 		SupportedKinds: l.SupportedKinds,
 		AttachedRoutes: int32(attachedRoutes(l)),
-		Conditions:     mergeConditions(prevConds, conds, l.Gateway.Object.Generation, p.now),
+		Conditions:     mergeConditions(prevConds, conds, listenerTypes, l.Gateway.Object.Generation, p.now),
 	}, ok, problem
 }
 
@@ -162,6 +191,13 @@ func (p *projector) httpRoute(r *graph.HTTPRoute) Object {
 		prev = po.Status.(*gwv1.HTTPRouteStatus)
 	}
 	st := &gwv1.HTTPRouteStatus{}
+	if prev != nil {
+		for _, pp := range prev.Parents {
+			if pp.ControllerName != resource.ControllerName {
+				st.Parents = append(st.Parents, pp) // another controller's entry
+			}
+		}
+	}
 	partial := r.PartiallyInvalid()
 	for _, parent := range r.Parents {
 		conds := []metav1.Condition{parent.Accepted, r.ResolvedRefs}
@@ -179,7 +215,7 @@ func (p *projector) httpRoute(r *graph.HTTPRoute) Object {
 		st.Parents = append(st.Parents, gwv1.RouteParentStatus{
 			ParentRef:      parent.Ref,
 			ControllerName: resource.ControllerName,
-			Conditions:     mergeConditions(prevConds, conds, o.Generation, p.now),
+			Conditions:     mergeConditions(prevConds, conds, routeTypes, o.Generation, p.now),
 		})
 	}
 	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "HTTPRoute",

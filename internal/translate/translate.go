@@ -11,10 +11,16 @@ import (
 	"portico.dev/portico/internal/ir"
 )
 
-// Translate lowers every serving listener of every accepted Gateway.
-func Translate(g *graph.Graph) ir.Config {
+// Translate lowers every serving listener of every accepted Gateway, for one
+// proxy that serves them all (standalone mode).
+func Translate(g *graph.Graph) ir.Config { return translate(g.Gateways) }
+
+// ForGateway lowers one Gateway, for the proxies provisioned for it.
+func ForGateway(gw *graph.Gateway) ir.Config { return translate([]*graph.Gateway{gw}) }
+
+func translate(gws []*graph.Gateway) ir.Config {
 	sockets := map[string]*ir.Listener{}
-	for _, gw := range g.Gateways {
+	for _, gw := range gws {
 		for _, l := range gw.Listeners {
 			if !l.Serving() {
 				continue
