@@ -25,7 +25,9 @@ func buildClasses(s *resource.Snapshot) []*Class {
 		c.Conditions = append(c.Conditions, conditions.ClassSupportedVersion())
 		out = append(out, c)
 	}
-	if len(out) == 0 && !hasClassNamed(s, resource.DefaultGatewayClass) {
+	// Standalone input may leave the class out; in a cluster, classes are
+	// created by whoever installs Portico.
+	if s.Standalone && len(out) == 0 && !hasClassNamed(s, resource.DefaultGatewayClass) {
 		out = append(out, &Class{
 			Object: &gwv1.GatewayClass{
 				ObjectMeta: metav1.ObjectMeta{Name: resource.DefaultGatewayClass},
