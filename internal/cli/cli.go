@@ -21,6 +21,9 @@ Usage:
         Compute and print the status of every object, offline.
   portico translate --config DIR
         Print the data-plane configuration (IR) and status as YAML.
+  portico proxy --controller URL --gateway NAMESPACE/NAME [--bind-address IP]
+        Serve one Gateway with the configuration a controller streams
+        (the data plane of Kubernetes mode; acks go back to the controller).
   portico echo [--listen ADDR] [--name NAME]
         Run a sample HTTP backend that echoes requests as JSON.
   portico version
@@ -43,6 +46,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return statusCmd(rest, stdout, stderr)
 	case "translate":
 		return translateCmd(rest, stdout, stderr)
+	case "proxy":
+		return proxyCmd(rest, stdout, stderr)
 	case "echo":
 		return echo.Command(rest, stdout, stderr)
 	case "version", "--version":

@@ -25,6 +25,15 @@ type DataPlane interface {
 	Addresses(gw *graph.Gateway) []gwv1.GatewayStatusAddress
 }
 
+// AddressChecker is implemented by a DataPlane whose addresses come from
+// infrastructure that may refuse some of a Gateway's spec.addresses (in a
+// cluster, the load balancer of the Gateway's Service).
+type AddressChecker interface {
+	// UnusableAddresses says which requested addresses the infrastructure
+	// did not assign; "" when it assigned them all, or has not answered yet.
+	UnusableAddresses(gw *graph.Gateway) string
+}
+
 // Standalone is the DataPlane of one in-process proxy serving every Gateway
 // on the addresses it binds.
 type Standalone struct{ Answer *ir.Ack }
@@ -111,6 +120,8 @@ func (p *projector) gateway(gw *graph.Gateway) Object {
 		conds = append(conds, conditions.GatewayProgrammedPending("waiting for the proxy to apply the configuration"))
 	case p.ack.Error != "":
 		conds = append(conds, conditions.GatewayNotProgrammed("the proxy refused the configuration: "+p.ack.Error))
+	case unusableAddresses(p.dp, gw) != "":
+		conds = append(conds, conditions.GatewayAddressNotUsable(unusableAddresses(p.dp, gw)))
 	case len(addresses) == 0:
 		conds = append(conds, conditions.GatewayAddressNotAssigned("no address is assigned to the Gateway yet"))
 	case programmed > 0:
@@ -132,6 +143,13 @@ func (p *projector) gateway(gw *graph.Gateway) Object {
 	}
 	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "Gateway",
 		Metadata: Metadata{Namespace: o.Namespace, Name: o.Name, Generation: o.Generation}, Status: st}
+}
+
+func unusableAddresses(dp DataPlane, gw *graph.Gateway) string {
+	if ac, ok := dp.(AddressChecker); ok {
+		return ac.UnusableAddresses(gw)
+	}
+	return ""
 }
 
 func addrType(t gwv1.AddressType) *gwv1.AddressType { return &t }

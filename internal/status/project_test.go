@@ -104,3 +104,21 @@ func TestOtherControllersStatusIsKept(t *testing.T) {
 		t.Errorf("want the foreign parent kept and ours added, got %+v", rt.Parents)
 	}
 }
+
+// refusingDataPlane is a cluster-like data plane whose load balancer
+// assigned one address but refused another.
+type refusingDataPlane struct{ Standalone }
+
+func (refusingDataPlane) UnusableAddresses(*graph.Gateway) string {
+	return "the load balancer did not assign 10.0.0.99"
+}
+
+func TestUnusableAddressIsNotProgrammed(t *testing.T) {
+	s := snapshot(1, 8080)
+	s.Gateways[0].Spec.Addresses = []gwv1.GatewaySpecAddress{{Value: "10.0.0.99"}}
+	g := graph.Build(s, graph.Options{ProvisionedAddresses: true})
+	c := gatewayConditions(t, Project(g, refusingDataPlane{Standalone{&ir.Ack{}}}, nil, time.Unix(100, 0)))["Programmed"]
+	if c.Status != metav1.ConditionFalse || c.Reason != string(gwv1.GatewayReasonAddressNotUsable) {
+		t.Errorf("Programmed = %+v, want False/AddressNotUsable", c)
+	}
+}
