@@ -24,6 +24,9 @@ Usage:
   portico proxy --controller URL --gateway NAMESPACE/NAME [--bind-address IP]
         Serve one Gateway with the configuration a controller streams
         (the data plane of Kubernetes mode; acks go back to the controller).
+  portico controller [--kubeconfig FILE] [--proxy-image IMAGE] [flags]
+        Run the Kubernetes controller: provision a proxy Deployment and
+        Service per Gateway, stream their configuration and write status.
   portico echo [--listen ADDR] [--name NAME]
         Run a sample HTTP backend that echoes requests as JSON.
   portico version
@@ -48,6 +51,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return translateCmd(rest, stdout, stderr)
 	case "proxy":
 		return proxyCmd(rest, stdout, stderr)
+	case "controller":
+		return controllerCmd(rest, stdout, stderr)
 	case "echo":
 		return echo.Command(rest, stdout, stderr)
 	case "version", "--version":

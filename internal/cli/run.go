@@ -25,6 +25,7 @@ func runCmd(args []string, _, stderr io.Writer) int {
 	statusFile := fs.String("status-file", "", "also write the status YAML to this file after every change")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
+	pprofOn := fs.Bool("pprof", false, "also serve Go profiles under /debug/pprof/ on the admin address")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -60,7 +61,11 @@ func runCmd(args []string, _, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "portico run: --admin-address %s: %v\n", *adminAddr, err)
 			return 1
 		}
-		adminSrv = &http.Server{Handler: admin.Handler(runner), ReadHeaderTimeout: 10 * time.Second}
+		h := admin.Handler(runner)
+		if *pprofOn {
+			h = admin.WithPprof(h)
+		}
+		adminSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = adminSrv.Serve(ln) }()
 		log.Info("admin API listening", "address", ln.Addr().String())
 	}

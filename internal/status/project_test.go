@@ -80,7 +80,7 @@ func TestOtherControllersStatusIsKept(t *testing.T) {
 	s := snapshot(1, 8080)
 	s.HTTPRoutes = []*gwv1.HTTPRoute{{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "r", Generation: 1},
-		Spec: gwv1.HTTPRouteSpec{CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{{Name: "gw"}}}},
+		Spec:       gwv1.HTTPRouteSpec{CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{{Name: "gw"}}}},
 	}}
 	g := graph.Build(s, graph.Options{BindAddress: "127.0.0.1"})
 	foreignCond := metav1.Condition{Type: "StaleConditionType", Status: metav1.ConditionTrue, Reason: "Other", LastTransitionTime: metav1.Unix(5, 0)}

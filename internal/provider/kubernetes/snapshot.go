@@ -1,0 +1,86 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"portico.dev/portico/internal/infra"
+	"portico.dev/portico/internal/resource"
+)
+
+// state is one consistent read of the cache: the Snapshot the control
+// plane computes from, and the proxy Deployments Portico owns (which are
+// not an input of the control plane).
+type state struct {
+	Snapshot    *resource.Snapshot
+	Deployments []*appsv1.Deployment
+}
+
+// readState lists every input kind from r (the informer cache, so no API
+// request is made). The objects are copies the caller owns; the CRD
+// defaults are applied to them (the API server normally has, but objects
+// stored by older CRD versions may lack some).
+func readState(ctx context.Context, r client.Reader) (*state, error) {
+	var (
+		classes     gwv1.GatewayClassList
+		gateways    gwv1.GatewayList
+		routes      gwv1.HTTPRouteList
+		grants      gwv1.ReferenceGrantList
+		namespaces  corev1.NamespaceList
+		services    corev1.ServiceList
+		slices      discoveryv1.EndpointSliceList
+		secrets     corev1.SecretList
+		deployments appsv1.DeploymentList
+	)
+	lists := []struct {
+		what string
+		list client.ObjectList
+		opts []client.ListOption
+	}{
+		{"GatewayClasses", &classes, nil},
+		{"Gateways", &gateways, nil},
+		{"HTTPRoutes", &routes, nil},
+		{"ReferenceGrants", &grants, nil},
+		{"Namespaces", &namespaces, nil},
+		{"Services", &services, nil},
+		{"EndpointSlices", &slices, nil},
+		{"Secrets", &secrets, nil},
+		{"proxy Deployments", &deployments, []client.ListOption{client.MatchingLabels{infra.LabelManagedBy: infra.ManagedBy}}},
+	}
+	for _, l := range lists {
+		if err := r.List(ctx, l.list, l.opts...); err != nil {
+			return nil, fmt.Errorf("listing %s: %w", l.what, err)
+		}
+	}
+	s := &resource.Snapshot{
+		GatewayClasses:  pointers(classes.Items),
+		Gateways:        pointers(gateways.Items),
+		HTTPRoutes:      pointers(routes.Items),
+		ReferenceGrants: pointers(grants.Items),
+		Namespaces:      pointers(namespaces.Items),
+		Services:        pointers(services.Items),
+		EndpointSlices:  pointers(slices.Items),
+		Secrets:         pointers(secrets.Items),
+	}
+	for _, g := range s.Gateways {
+		resource.DefaultGateway(g)
+	}
+	for _, r := range s.HTTPRoutes {
+		resource.DefaultHTTPRoute(r)
+	}
+	return &state{Snapshot: s, Deployments: pointers(deployments.Items)}, nil
+}
+
+func pointers[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
+}

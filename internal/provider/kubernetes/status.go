@@ -1,0 +1,248 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"portico.dev/portico/internal/features"
+	"portico.dev/portico/internal/resource"
+	"portico.dev/portico/internal/status"
+)
+
+// The status writer: decisions first (pure functions of the projection and
+// the live objects), then the writes.
+
+// statusObject returns obj's status as the status package represents it:
+// a pointer to obj's own status field (not a copy), with the generation of
+// obj. ok is false for kinds without a status of ours.
+func statusObject(obj client.Object) (status.Object, bool) {
+	o := status.Object{APIVersion: gwv1.GroupVersion.String(), Metadata: status.Metadata{
+		Namespace: obj.GetNamespace(), Name: obj.GetName(), Generation: obj.GetGeneration()}}
+	switch t := obj.(type) {
+	case *gwv1.GatewayClass:
+		o.Kind, o.Status = "GatewayClass", &t.Status
+	case *gwv1.Gateway:
+		o.Kind, o.Status = "Gateway", &t.Status
+	case *gwv1.HTTPRoute:
+		o.Kind, o.Status = "HTTPRoute", &t.Status
+	default:
+		return status.Object{}, false
+	}
+	return o, true
+}
+
+// newObject returns an empty object of kind, to read into.
+func newObject(kind string) client.Object {
+	switch kind {
+	case "GatewayClass":
+		return &gwv1.GatewayClass{}
+	case "Gateway":
+		return &gwv1.Gateway{}
+	case "HTTPRoute":
+		return &gwv1.HTTPRoute{}
+	}
+	panic("kubernetes: no status of kind " + kind)
+}
+
+// withStatus returns a copy of obj carrying st.
+func withStatus(obj client.Object, st any) client.Object {
+	switch t := obj.DeepCopyObject().(type) {
+	case *gwv1.GatewayClass:
+		t.Status = *st.(*gwv1.GatewayClassStatus)
+		return t
+	case *gwv1.Gateway:
+		t.Status = *st.(*gwv1.GatewayStatus)
+		return t
+	case *gwv1.HTTPRoute:
+		t.Status = *st.(*gwv1.HTTPRouteStatus)
+		return t
+	}
+	panic(fmt.Sprintf("kubernetes: no status of %T", obj))
+}
+
+// liveObjects indexes the objects of s that can carry status of ours.
+func liveObjects(s *resource.Snapshot) map[status.Key]client.Object {
+	out := map[status.Key]client.Object{}
+	add := func(o client.Object) {
+		so, _ := statusObject(o)
+		out[so.Key()] = o
+	}
+	for _, o := range s.GatewayClasses {
+		add(o)
+	}
+	for _, o := range s.Gateways {
+		add(o)
+	}
+	for _, o := range s.HTTPRoutes {
+		add(o)
+	}
+	return out
+}
+
+// liveStatuses is the status every object has now, as status.Project's
+// prev: it keeps other controllers' conditions and parents from it.
+func liveStatuses(live map[status.Key]client.Object) []status.Object {
+	out := make([]status.Object, 0, len(live))
+	for _, o := range live {
+		so, _ := statusObject(o)
+		out = append(out, so)
+	}
+	return out
+}
+
+// decorate adds to a projection what the status package does not decide:
+// the supported features of our GatewayClasses.
+func decorate(objs []status.Object) []status.Object {
+	for _, o := range objs {
+		if st, ok := o.Status.(*gwv1.GatewayClassStatus); ok {
+			st.SupportedFeatures = features.SupportedFeatures()
+		}
+	}
+	return objs
+}
+
+// staleRouteStatuses returns, for every HTTPRoute that the projection does
+// not cover but whose status still has route parent entries of ours (it no
+// longer references a Gateway of ours), its status without them.
+func staleRouteStatuses(s *resource.Snapshot, projected []status.Object) []status.Object {
+	covered := map[status.Key]bool{}
+	for _, o := range projected {
+		covered[o.Key()] = true
+	}
+	var out []status.Object
+	for _, r := range s.HTTPRoutes {
+		so, _ := statusObject(r)
+		if covered[so.Key()] {
+			continue
+		}
+		if st, ok := withoutOurParents(&r.Status); ok {
+			so.Status = st
+			out = append(out, so)
+		}
+	}
+	return out
+}
+
+// withoutOurParents returns st without the route parent entries of ours;
+// ok is false when it has none.
+func withoutOurParents(st *gwv1.HTTPRouteStatus) (*gwv1.HTTPRouteStatus, bool) {
+	out := &gwv1.HTTPRouteStatus{}
+	for _, p := range st.Parents {
+		if p.ControllerName != resource.ControllerName {
+			out.Parents = append(out.Parents, p)
+		}
+	}
+	return out, len(out.Parents) != len(st.Parents)
+}
+
+// statusChanged reports whether want differs from the status obj has.
+// Conditions compare exactly (status.Project keeps lastTransitionTime of
+// unchanged conditions from the live status, so an unchanged projection is
+// equal); nil and empty lists are the same.
+func statusChanged(obj client.Object, want status.Object) bool {
+	have, ok := statusObject(obj)
+	if !ok {
+		return false
+	}
+	switch w := want.Status.(type) {
+	case *gwv1.GatewayClassStatus:
+		return !equality.Semantic.DeepEqual(*have.Status.(*gwv1.GatewayClassStatus), *w)
+	case *gwv1.GatewayStatus:
+		return !equality.Semantic.DeepEqual(*have.Status.(*gwv1.GatewayStatus), *w)
+	case *gwv1.HTTPRouteStatus:
+		return !equality.Semantic.DeepEqual(*have.Status.(*gwv1.HTTPRouteStatus), *w)
+	}
+	return false
+}
+
+// statusWriter writes status through the status subresource.
+type statusWriter struct {
+	client client.Client // writes
+	reader client.Reader // reads after a conflict, uncached
+	log    *slog.Logger
+	// maxAttempts bounds the writes of one object per reconcile.
+	maxAttempts int
+}
+
+// reprojectFunc projects the status of one object again given its fresh
+// live status (after a write conflict).
+type reprojectFunc func(fresh status.Object) (status.Object, bool)
+
+// writeAll writes every status of want that differs from the live object's.
+// Objects that are gone are skipped; errors are collected, not fatal.
+func (w *statusWriter) writeAll(ctx context.Context, want []status.Object, live map[status.Key]client.Object, reproject reprojectFunc) (written int, err error) {
+	var errs []error
+	for _, o := range want {
+		obj, ok := live[o.Key()]
+		if !ok {
+			continue
+		}
+		did, err := w.write(ctx, obj, o, reproject)
+		if did {
+			written++
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return written, errors.Join(errs...)
+}
+
+// write makes obj's status want, if it is not already. On a conflict it
+// re-reads the object; if its generation moved, the event that came with it
+// brings a new reconcile and this one gives up; otherwise it projects again
+// from the fresh status (someone else wrote theirs) and retries.
+func (w *statusWriter) write(ctx context.Context, obj client.Object, want status.Object, reproject reprojectFunc) (bool, error) {
+	key := want.Key()
+	attempts := w.maxAttempts
+	if attempts == 0 {
+		attempts = 4
+	}
+	for range attempts {
+		if !statusChanged(obj, want) {
+			return false, nil
+		}
+		err := w.client.Status().Update(ctx, withStatus(obj, want.Status))
+		switch {
+		case err == nil:
+			w.log.Debug("status written", "kind", key.Kind, "namespace", key.Namespace, "name", key.Name)
+			return true, nil
+		case apierrors.IsNotFound(err):
+			return false, nil
+		case !apierrors.IsConflict(err):
+			return false, fmt.Errorf("writing the status of %s %s: %w", key.Kind, nsName(key), err)
+		}
+		fresh := newObject(key.Kind)
+		if err := w.reader.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: key.Name}, fresh); err != nil {
+			if apierrors.IsNotFound(err) {
+				return false, nil
+			}
+			return false, fmt.Errorf("re-reading %s %s after a write conflict: %w", key.Kind, nsName(key), err)
+		}
+		if fresh.GetGeneration() != want.Metadata.Generation {
+			return false, nil
+		}
+		fs, _ := statusObject(fresh)
+		next, ok := reproject(fs)
+		if !ok {
+			return false, nil
+		}
+		obj, want = fresh, next
+	}
+	return false, fmt.Errorf("writing the status of %s %s: still conflicting after %d attempts; retried on the next change", key.Kind, nsName(key), attempts)
+}
+
+func nsName(k status.Key) string {
+	if k.Namespace == "" {
+		return k.Name
+	}
+	return k.Namespace + "/" + k.Name
+}
