@@ -57,3 +57,32 @@ golden: ## Rewrite the golden files (testdata/*) from the current code.
 
 clean: ## Remove build outputs.
 	rm -rf bin/ out/
+
+# Benchmarks (bench/README.md). Not part of `make test`: they take minutes,
+# install Debian packages when missing and want a quiet machine.
+BENCH_FLAGS ?=
+.PHONY: bench bench-smoke bench-controlplane
+
+bench: build ## Portico vs nginx, HAProxy and Caddy, control-plane scale, Go benchmarks -> bench/results/.
+	$(GO) run ./bench/cmd/portico-bench -portico $(BIN) $(BENCH_FLAGS)
+
+bench-smoke: build ## A one-round, short version of `make bench` (noisy numbers; proves it works).
+	$(GO) run ./bench/cmd/portico-bench -portico $(BIN) -rounds 1 -duration 2s -warmup 1s -cp-routes 1000,10000 -cp-trials 2 -benchtime 200ms -out "" $(BENCH_FLAGS)
+
+bench-controlplane: build ## Only the control-plane scale numbers (1k and 10k routes).
+	$(GO) run ./bench/cmd/portico-bench -portico $(BIN) -parts controlplane,gobench -gobench-pkgs ./internal/controlplane/ $(BENCH_FLAGS)
+
+# The official Gateway API conformance suite against a real kube-apiserver
+# on this machine (test/conformance/README.md). Not part of `make test`:
+# the first run builds Kubernetes (5 to 10 minutes, cached in
+# $(PORTICO_CACHE)/kube-v1.36.3/), and it needs root for `unshare -n`.
+.PHONY: conformance conformance-smoke conformance-kube
+
+conformance: ## Run the conformance suite in a private netns -> out/conformance-report.yaml.
+	hack/conformance.sh run
+
+conformance-smoke: ## Smoke-test the conformance harness (control plane, kubelet, LB) without the controller.
+	hack/conformance.sh smoke
+
+conformance-kube: ## Build (or reuse the cached) kube-apiserver, kube-controller-manager and etcd.
+	hack/conformance-build-kube.sh

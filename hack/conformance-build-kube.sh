@@ -74,6 +74,7 @@ start=${SECONDS}
 "${tmp}/kube-apiserver" --version >&2
 echo "==> kube ${kube_version}: built in $((SECONDS - start))s" >&2
 
+chmod 755 "${tmp}"
 mv "${tmp}" "${dir}"
 trap - EXIT
 # Drop older builds of the same version (other keys); keep the cache small.
