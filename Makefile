@@ -12,7 +12,7 @@ TEST_TIMEOUT ?= 20m
 RACE_PKGS ?= ./internal/...
 GO_DIRS   := $(wildcard api cmd internal test)
 
-.PHONY: all build test test-race e2e demo demo-check fmt fmt-check vet golden clean help
+.PHONY: all build test check test-race e2e demo demo-check fmt fmt-check vet golden clean help
 
 all: build
 
@@ -24,6 +24,11 @@ build: ## Build bin/portico.
 
 test: ## Run every test, end-to-end included (THE test command).
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+check: ## Everything CI runs: `make test`, then the conformance suite (needs root for unshare -n).
+	$(MAKE) test
+	$(MAKE) conformance
+	hack/check-conformance-report.sh out/conformance-report.yaml
 
 test-race: ## Run the fast packages under the race detector.
 	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
