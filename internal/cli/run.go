@@ -50,7 +50,8 @@ func runCmd(args []string, _, stderr io.Writer) int {
 	// compute -> apply -> status); then the admin API that shows them.
 	px := proxy.New(proxy.Options{Logger: log})
 	runner := standalone.New(standalone.Options{ConfigDir: *dir, BindAddress: *bind, StatusFile: *statusFile, Logger: log}, px)
-	if err := runner.Reconcile(); err != nil {
+	errc, err := runner.Start(ctx)
+	if err != nil {
 		fmt.Fprintf(stderr, "portico run: %v\n", err)
 		return 1
 	}
@@ -69,8 +70,6 @@ func runCmd(args []string, _, stderr io.Writer) int {
 		go func() { _ = adminSrv.Serve(ln) }()
 		log.Info("admin API listening", "address", ln.Addr().String())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- runner.Run(ctx) }()
 	select {
 	case <-ctx.Done():
 	case err = <-errc:

@@ -100,10 +100,20 @@ func printTable(w io.Writer, objs []status.Object) {
 			for _, l := range st.Listeners {
 				fmt.Fprintf(tw, "  listener\t%s\t%s routes=%d\t%s\n", l.Name, summary(l.Conditions), l.AttachedRoutes, problem(l.Conditions))
 			}
+		case *gwv1.ListenerSetStatus:
+			fmt.Fprintf(tw, "ListenerSet\t%s\t%s\t%s\n", name, summary(st.Conditions), problem(st.Conditions))
+			for _, l := range st.Listeners {
+				fmt.Fprintf(tw, "  listener\t%s\t%s routes=%d\t%s\n", l.Name, summary(l.Conditions), l.AttachedRoutes, problem(l.Conditions))
+			}
 		case *gwv1.HTTPRouteStatus:
 			fmt.Fprintf(tw, "HTTPRoute\t%s\t\t\n", name)
 			for _, p := range st.Parents {
 				fmt.Fprintf(tw, "  parent\t%s\t%s\t%s\n", parentName(o.Metadata.Namespace, p.ParentRef), summary(p.Conditions), problem(p.Conditions))
+			}
+		case *gwv1.PolicyStatus:
+			fmt.Fprintf(tw, "%s\t%s\t\t\n", o.Kind, name)
+			for _, a := range st.Ancestors {
+				fmt.Fprintf(tw, "  ancestor\t%s\t%s\t%s\n", parentName(o.Metadata.Namespace, a.AncestorRef), summary(a.Conditions), problem(a.Conditions))
 			}
 		}
 	}

@@ -185,3 +185,70 @@ func RoutePartiallyInvalid(msg string) metav1.Condition {
 func GatewayAddressNotAssigned(msg string) metav1.Condition {
 	return cond(gwv1.GatewayConditionProgrammed, false, gwv1.GatewayReasonAddressNotAssigned, msg)
 }
+
+// ListenerSet
+
+func ListenerSetAccepted() metav1.Condition {
+	return cond(gwv1.ListenerSetConditionAccepted, true, gwv1.ListenerSetReasonAccepted, "ListenerSet is accepted")
+}
+
+// ListenerSetSomeListenersInvalid is Accepted=True: the valid listeners are
+// served.
+func ListenerSetSomeListenersInvalid(msg string) metav1.Condition {
+	return cond(gwv1.ListenerSetConditionAccepted, true, gwv1.ListenerSetReasonListenersNotValid, msg)
+}
+
+func ListenerSetListenersNotValid(msg string) metav1.Condition {
+	return cond(gwv1.ListenerSetConditionAccepted, false, gwv1.ListenerSetReasonListenersNotValid, msg)
+}
+
+func ListenerSetNotAllowed(msg string) metav1.Condition {
+	return cond(gwv1.ListenerSetConditionAccepted, false, gwv1.ListenerSetReasonNotAllowed, msg)
+}
+
+func ListenerSetParentNotAccepted(msg string) metav1.Condition {
+	return cond(gwv1.ListenerSetConditionAccepted, false, gwv1.ListenerSetReasonParentNotAccepted, msg)
+}
+
+func ListenerSetProgrammed() metav1.Condition {
+	return cond(gwv1.ListenerSetConditionProgrammed, true, gwv1.ListenerSetReasonProgrammed, "ListenerSet is programmed")
+}
+
+// ListenerSetNotProgrammedAsAccepted is Programmed=False for a ListenerSet
+// that is not accepted, with the reason and message of its Accepted
+// condition (NotAllowed, ParentNotAccepted, ListenersNotValid).
+func ListenerSetNotProgrammedAsAccepted(accepted metav1.Condition) metav1.Condition {
+	return cond(gwv1.ListenerSetConditionProgrammed, false, accepted.Reason, accepted.Message)
+}
+
+func ListenerSetNotProgrammed(msg string) metav1.Condition {
+	return cond(gwv1.ListenerSetConditionProgrammed, false, gwv1.ListenerSetReasonInvalid, msg)
+}
+
+func ListenerSetProgrammedPending(msg string) metav1.Condition {
+	return cond(gwv1.ListenerSetConditionProgrammed, false, gwv1.ListenerSetReasonPending, msg)
+}
+
+// Listener of a ListenerSet that conflicts with a listener of higher
+// precedence (the parent Gateway's, or an older ListenerSet's): it is not
+// accepted, and says so in Accepted, Conflicted and Programmed alike.
+
+func ListenerEntryHostnameConflict(msg string) []metav1.Condition {
+	return []metav1.Condition{
+		cond(gwv1.ListenerEntryConditionAccepted, false, gwv1.ListenerEntryReasonHostnameConflict, msg),
+		cond(gwv1.ListenerEntryConditionConflicted, true, gwv1.ListenerEntryReasonHostnameConflict, msg),
+	}
+}
+
+func ListenerEntryProtocolConflict(msg string) []metav1.Condition {
+	return []metav1.Condition{
+		cond(gwv1.ListenerEntryConditionAccepted, false, gwv1.ListenerEntryReasonProtocolConflict, msg),
+		cond(gwv1.ListenerEntryConditionConflicted, true, gwv1.ListenerEntryReasonProtocolConflict, msg),
+	}
+}
+
+// ListenerNotProgrammedConflicted is Programmed=False with the reason and
+// message of the listener's Conflicted condition.
+func ListenerNotProgrammedConflicted(conflicted metav1.Condition) metav1.Condition {
+	return cond(gwv1.ListenerConditionProgrammed, false, conflicted.Reason, conflicted.Message)
+}

@@ -53,6 +53,11 @@ func runCase(t *testing.T, in string) (irYAML, statusYAML, diags []byte) {
 	if base := filepath.Join(filepath.Dir(in), "_base.yaml"); fileExists(base) {
 		copyFile(t, base, filepath.Join(dir, "_base.yaml"))
 	}
+	// <case>.setup.yaml: what the conformance suite creates at run time
+	// for the test (certificates, CA bundles), when the case needs it.
+	if setup := strings.TrimSuffix(in, ".in.yaml") + ".setup.yaml"; fileExists(setup) {
+		copyFile(t, setup, filepath.Join(dir, "_setup.yaml"))
+	}
 	snap, ds, err := file.NewLoader(dir).Load()
 	if err != nil {
 		t.Fatal(err)
@@ -96,8 +101,14 @@ func ownObjects(t *testing.T, in string, objs []status.Object) []status.Object {
 	for _, o := range snap.Gateways {
 		own[status.Key{Kind: "Gateway", Namespace: o.Namespace, Name: o.Name}] = true
 	}
+	for _, o := range snap.ListenerSets {
+		own[status.Key{Kind: "ListenerSet", Namespace: o.Namespace, Name: o.Name}] = true
+	}
 	for _, o := range snap.HTTPRoutes {
 		own[status.Key{Kind: "HTTPRoute", Namespace: o.Namespace, Name: o.Name}] = true
+	}
+	for _, o := range snap.BackendTLSPolicies {
+		own[status.Key{Kind: "BackendTLSPolicy", Namespace: o.Namespace, Name: o.Name}] = true
 	}
 	out := []status.Object{}
 	for _, o := range objs {
@@ -125,9 +136,18 @@ func zeroTimes(objs []status.Object) {
 			for i := range st.Listeners {
 				zero(st.Listeners[i].Conditions)
 			}
+		case *gwv1.ListenerSetStatus:
+			zero(st.Conditions)
+			for i := range st.Listeners {
+				zero(st.Listeners[i].Conditions)
+			}
 		case *gwv1.HTTPRouteStatus:
 			for i := range st.Parents {
 				zero(st.Parents[i].Conditions)
+			}
+		case *gwv1.PolicyStatus:
+			for i := range st.Ancestors {
+				zero(st.Ancestors[i].Conditions)
 			}
 		}
 	}

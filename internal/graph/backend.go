@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -23,6 +24,16 @@ type Backend struct {
 	Endpoints []ir.Endpoint
 	// Invalid says why the ref does not resolve; empty when it does.
 	Invalid string
+
+	// Service and PortName are the Service port the ref resolved to (set
+	// once the port is found): what BackendTLSPolicies target.
+	Service  types.NamespacedName
+	PortName string
+	// RequiresTLS is set when the port's appProtocol says the backend
+	// speaks TLS (https, kubernetes.io/wss): it needs a BackendTLSPolicy.
+	RequiresTLS bool
+	// TLS is the BackendTLSPolicy that applies to the port; nil when none.
+	TLS *BackendTLS
 }
 
 // resolveBackend resolves one reference from an HTTPRoute. On failure it
@@ -83,6 +94,8 @@ func resolveBackend(route *gwv1.HTTPRoute, field string, ref *gwv1.BackendObject
 			"%s: Service %s/%s port %d: %s", field, ns, ref.Name, *ref.Port, err)))
 	}
 	b.Protocol = proto
+	b.Service, b.PortName = types.NamespacedName{Namespace: ns, Name: svc.Name}, port.Name
+	b.RequiresTLS = tlsAppProtocol(port.AppProtocol)
 	b.Endpoints = readyEndpoints(ix.SlicesByService[types.NamespacedName{Namespace: ns, Name: svc.Name}], port.Name, standalone)
 	return b, nil
 }
@@ -107,7 +120,19 @@ func backendProtocol(app *string) (ir.BackendProtocol, string) {
 	case "kubernetes.io/ws":
 		return ir.BackendWebSocket, ""
 	}
+	// TLS backends: the BackendTLSPolicy of the port says how to connect.
+	switch {
+	case strings.EqualFold(*app, "https"):
+		return ir.BackendHTTP, ""
+	case *app == "kubernetes.io/wss":
+		return ir.BackendWebSocket, ""
+	}
 	return "", fmt.Sprintf("appProtocol %q is not supported; use kubernetes.io/h2c, kubernetes.io/ws or leave it unset for HTTP/1.1", *app)
+}
+
+// tlsAppProtocol reports whether appProtocol says the port speaks TLS.
+func tlsAppProtocol(app *string) bool {
+	return app != nil && (strings.EqualFold(*app, "https") || *app == "kubernetes.io/wss")
 }
 
 // readyEndpoints lists the ready endpoints of a Service port, in a stable

@@ -13,10 +13,11 @@ import (
 	"portico.dev/portico/internal/resource"
 )
 
-// resolveCertificates resolves an HTTPS listener's certificateRefs. It returns
-// the usable certificates and, when any ref is bad, the ResolvedRefs=False
-// condition for the first problem.
-func resolveCertificates(gw *gwv1.Gateway, spec *gwv1.Listener, ix *resource.Index) ([]Certificate, *metav1.Condition) {
+// resolveCertificates resolves an HTTPS listener's certificateRefs, made
+// from the listener's resource (a Gateway or a ListenerSet: a ReferenceGrant
+// for one does not cover the other). It returns the usable certificates and,
+// when any ref is bad, the ResolvedRefs=False condition for the first problem.
+func resolveCertificates(from refFrom, spec *gwv1.Listener, ix *resource.Index) ([]Certificate, *metav1.Condition) {
 	field := fmt.Sprintf("spec.listeners[%s].tls.certificateRefs", spec.Name)
 	if spec.TLS == nil || len(spec.TLS.CertificateRefs) == 0 {
 		c := conditions.ListenerInvalidCertificateRef(field + ": an HTTPS listener needs at least one kubernetes.io/tls Secret")
@@ -42,14 +43,14 @@ func resolveCertificates(gw *gwv1.Gateway, spec *gwv1.Listener, ix *resource.Ind
 			fail(conditions.ListenerInvalidCertificateRef(fmt.Sprintf("%s: %s/%s is not supported; reference a core Secret", f, group, kind)))
 			continue
 		}
-		ns := gw.Namespace
+		ns := from.namespace
 		if ref.Namespace != nil {
 			ns = string(*ref.Namespace)
 		}
-		if ns != gw.Namespace && !permitted(ix, refFrom{gwv1.GroupName, "Gateway", gw.Namespace}, refTo{"", "Secret", ns, string(ref.Name)}) {
+		if ns != from.namespace && !permitted(ix, from, refTo{"", "Secret", ns, string(ref.Name)}) {
 			fail(conditions.ListenerCertRefNotPermitted(fmt.Sprintf(
-				"%s: Secret %s/%s is in another namespace and no ReferenceGrant in %s allows it; add a ReferenceGrant from Gateway in %s",
-				f, ns, ref.Name, ns, gw.Namespace)))
+				"%s: Secret %s/%s is in another namespace and no ReferenceGrant in %s allows it; add a ReferenceGrant from %s in %s",
+				f, ns, ref.Name, ns, from.kind, from.namespace)))
 			continue
 		}
 		sec, ok := ix.Secrets[types.NamespacedName{Namespace: ns, Name: string(ref.Name)}]

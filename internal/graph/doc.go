@@ -1,6 +1,83 @@
 // Package graph binds and validates: it turns a resource.Snapshot into a
-// Graph in which every GatewayClass, Gateway, listener and HTTPRoute of ours
-// carries what it resolved to and the conditions that say why.
+// Graph in which every GatewayClass, Gateway, ListenerSet, listener and
+// HTTPRoute of ours carries what it resolved to and the conditions that say
+// why.
+//
+// ListenerSets (listenerset.go), where the Gateway API leaves room:
+//
+//   - A Gateway without spec.allowedListeners allows none (the CRD default,
+//     From: None). A ListenerSet it does not allow, or whose Gateway is not
+//     accepted, is not attached: Accepted=False (NotAllowed,
+//     ParentNotAccepted), Programmed=False with the same reason, and no
+//     listener entries (none of its listeners is part of the Gateway).
+//   - Precedence: the Gateway's own listeners, then ListenerSets by
+//     creation time, then "namespace/name". Across resources the first of
+//     two indistinct listeners wins and the later one gets Accepted=False,
+//     Conflicted=True and Programmed=False, all with reason
+//     HostnameConflict or ProtocolConflict (a conflict is reported even
+//     for a protocol Portico cannot serve). Within one resource no listener
+//     wins, as the Gateway spec requires. A ListenerSet never changes its
+//     Gateway's listeners or conditions, and a conflict message names the
+//     parent Gateway's listener but never another ListenerSet.
+//   - A ListenerSet is accepted when at least one of its listeners can be
+//     served (valid, and for HTTPS with a usable certificate);
+//     Accepted=True with reason ListenersNotValid when only some can, and
+//     Accepted=False/ListenersNotValid when none can. The listeners of a
+//     ListenerSet that is not accepted claim nothing.
+//   - allowedRoutes "Same" and certificateRefs without a namespace mean the
+//     ListenerSet's namespace; a certificateRef to another namespace needs a
+//     ReferenceGrant from ListenerSet (one from Gateway does not count).
+//   - A route's parentRef reaches only the listeners of the resource it
+//     names: a Gateway parentRef, with or without sectionName, never a
+//     ListenerSet's listener (GEP-1713).
+//
+// Client certificate validation (frontendtls.go), where the Gateway API
+// leaves room:
+//
+//   - spec.tls.frontend applies to every HTTPS listener on the port, those
+//     of attached ListenerSets included; its references are the Gateway's
+//     (a ReferenceGrant from Gateway to ConfigMap). A perPort entry replaces
+//     the default as a whole: one without validation turns it off.
+//   - Several caCertificateRefs are all trusted; a bad one makes
+//     ResolvedRefs False (the listener's own certificates are reported
+//     first) and the others are used. ConfigMaps give ca.crt (data or
+//     binaryData), ClusterTrustBundles spec.trustBundle; only PEM
+//     CERTIFICATE blocks count and each must parse.
+//   - InsecureFrontendValidationMode=True is set while any default or
+//     perPort validation says AllowInsecureFallback, whether or not a
+//     listener uses that port.
+//
+// Listener filters (listenerfilters.go): ExternalAuth with protocol HTTP is
+// served; ExtensionRef and protocol GRPC make the listener Accepted=False
+// (UnsupportedValue) rather than serve it without the filter. An
+// authorization backend that does not resolve makes ResolvedRefs False
+// (InvalidListenerFilterRef, or RefNotPermitted without a ReferenceGrant
+// from the Gateway or ListenerSet) and the listener refuses every request
+// (500) rather than skip the check.
+//
+// Backend TLS (backendtls.go), where the Gateway API leaves room:
+//
+//   - Of the BackendTLSPolicies selecting the same Service and sectionName,
+//     the oldest (then "namespace/name") wins on age alone, valid or not;
+//     the others are Conflicted there. A backendRef uses the policy of its
+//     port's name, else the one of the whole Service.
+//   - A policy's ancestors are the Gateways of ours to which a route using
+//     a targeted Service port is attached (backendRefs and mirrors). Per
+//     ancestor, Accepted reports a conflict first, then the policy's own
+//     problem, then a sectionName naming no port (TargetNotFound).
+//   - CA bundles come from ConfigMaps (ca.crt in data or binaryData),
+//     Secrets (ca.crt) and ClusterTrustBundles; the valid ones of several
+//     refs are trusted together (ResolvedRefs False names the others);
+//     none valid is NoValidCACertificate. Any spec.options key makes the
+//     policy Invalid rather than ignored. A backend whose policy is not
+//     accepted (other than Conflicted) answers 500, never cleartext.
+//   - A port with appProtocol https (any case) or kubernetes.io/wss needs a
+//     policy: without one the route's ResolvedRefs is False
+//     (UnsupportedProtocol) and the backend answers 500. kubernetes.io/h2c
+//     under a policy is HTTP/2 over TLS.
+//   - The Gateway ResolvedRefs condition is set only on Gateways with
+//     spec.tls.backend; an unusable clientCertificateRef leaves TLS
+//     backends dialled without a client certificate.
 //
 // Build is a pure function of the Snapshot. It never mutates its input and
 // never drops a resource silently: an object it cannot use gets a condition

@@ -35,7 +35,7 @@ func buildGateways(s *resource.Snapshot, ix *resource.Index, classes []*Class, o
 func buildGateway(obj *gwv1.Gateway, class *Class, ix *resource.Index, opts Options) *Gateway {
 	gw := &Gateway{Object: obj, Class: class}
 	for i := range obj.Spec.Listeners {
-		gw.Listeners = append(gw.Listeners, buildListener(gw, &obj.Spec.Listeners[i], ix))
+		gw.Listeners = append(gw.Listeners, buildListener(gw, nil, &obj.Spec.Listeners[i], ix))
 	}
 	markConflicts(gw.Listeners)
 
@@ -55,6 +55,10 @@ func buildGateway(obj *gwv1.Gateway, class *Class, ix *resource.Index, opts Opti
 			"spec.infrastructure.parametersRef: portico.dev/gateway-controller takes no parameters; remove parametersRef"))
 	default:
 		gw.Conditions = append(gw.Conditions, acceptedFromListeners(gw.Listeners))
+	}
+	resolveBackendClientCertificate(gw, ix)
+	if c := insecureFrontendValidation(obj); c != nil {
+		gw.Conditions = append(gw.Conditions, *c)
 	}
 	return gw
 }

@@ -18,9 +18,15 @@ type Graph struct {
 	Classes []*Class
 	// Gateways are the Gateways of our classes, oldest first.
 	Gateways []*Gateway
+	// ListenerSets are the ListenerSets whose parent is a Gateway of ours,
+	// in listener precedence order (oldest first, then "namespace/name").
+	ListenerSets []*ListenerSet
 	// HTTPRoutes are the routes with at least one parentRef we answer for,
 	// oldest first (the Gateway API tie-break order).
 	HTTPRoutes []*HTTPRoute
+	// BackendTLSPolicies are every BackendTLSPolicy of the input, oldest
+	// first, with the Gateways of ours they apply through.
+	BackendTLSPolicies []*BackendTLSPolicy
 	// Warnings are input problems that have no status to carry them.
 	Warnings []string
 }
@@ -44,6 +50,25 @@ type Gateway struct {
 	// Conditions are Accepted (and later Programmed, from status).
 	Conditions []metav1.Condition
 	Listeners  []*Listener
+	// BackendClientCertificate is presented to TLS backends
+	// (spec.tls.backend.clientCertificateRef); nil when none is usable.
+	BackendClientCertificate *Certificate
+	// ListenerSets are the accepted ListenerSets attached to the Gateway,
+	// in listener precedence order; their listeners follow Listeners.
+	ListenerSets []*ListenerSet
+}
+
+// AllListeners returns the Gateway's listeners, then those of its accepted
+// ListenerSets, in precedence order: everything its proxies serve.
+func (g *Gateway) AllListeners() []*Listener {
+	out := g.Listeners
+	if len(g.ListenerSets) > 0 {
+		out = slices.Clone(g.Listeners)
+		for _, ls := range g.ListenerSets {
+			out = append(out, ls.Listeners...)
+		}
+	}
+	return out
 }
 
 // NamespacedName returns the Gateway's key.
@@ -84,10 +109,13 @@ func Build(s *resource.Snapshot, opts Options) *Graph {
 	g := &Graph{}
 	g.Classes = buildClasses(s)
 	g.Gateways = buildGateways(s, ix, g.Classes, opts, &g.Warnings)
+	g.ListenerSets = buildListenerSets(s, ix, g.Gateways, &g.Warnings)
+	resolveListenerFilters(g, ix, s.Standalone)
 	if opts.SharedSockets {
 		resolvePortSharing(g.Gateways)
 	}
-	g.HTTPRoutes = buildHTTPRoutes(s, ix, g.Gateways)
+	g.HTTPRoutes = buildHTTPRoutes(s, ix, g.Gateways, g.ListenerSets)
+	g.BackendTLSPolicies = bindBackendTLS(s, ix, g.HTTPRoutes)
 	return g
 }
 

@@ -15,13 +15,22 @@ import (
 // Listener is one listener of a Gateway.
 type Listener struct {
 	Gateway *Gateway
-	Spec    *gwv1.Listener
+	// ListenerSet is set for the listeners of a ListenerSet; Gateway is
+	// then its parent.
+	ListenerSet *ListenerSet
+	Spec        *gwv1.Listener
 	// Conditions are Accepted, Conflicted and ResolvedRefs; status adds
 	// Programmed.
 	Conditions     []metav1.Condition
 	SupportedKinds []gwv1.RouteGroupKind
 	// Certificates are the usable certificates of an HTTPS listener.
 	Certificates []Certificate
+	// ClientValidation is set when an HTTPS listener validates client
+	// certificates (the Gateway's spec.tls.frontend for its port).
+	ClientValidation *ClientValidation
+	// Filters are the pre-routing filters of an HTTP or HTTPS listener
+	// (spec.filters.requests), in order.
+	Filters []ListenerFilter
 	// Routes are the routes attached to this listener, in tie-break order.
 	Routes []*HTTPRoute
 }
@@ -46,6 +55,9 @@ func (l *Listener) Serving() bool {
 	if !l.Valid() || !l.Gateway.Accepted() {
 		return false
 	}
+	if l.ListenerSet != nil && !l.ListenerSet.Accepted() {
+		return false
+	}
 	return l.Spec.Protocol != gwv1.HTTPSProtocolType || len(l.Certificates) > 0
 }
 
@@ -57,22 +69,45 @@ func (l *Listener) Hostname() string {
 	return string(*l.Spec.Hostname)
 }
 
+// Namespace is the namespace of the listener's own resource (Gateway or
+// ListenerSet): the one allowedRoutes "Same" and certificateRefs without a
+// namespace mean.
+func (l *Listener) Namespace() string {
+	if l.ListenerSet != nil {
+		return l.ListenerSet.Object.Namespace
+	}
+	return l.Gateway.Object.Namespace
+}
+
+// referrer is the listener's resource as the "from" of a ReferenceGrant.
+func (l *Listener) referrer() refFrom {
+	if l.ListenerSet != nil {
+		return refFrom{gwv1.GroupName, "ListenerSet", l.ListenerSet.Object.Namespace}
+	}
+	return refFrom{gwv1.GroupName, "Gateway", l.Gateway.Object.Namespace}
+}
+
 // routeKindsFor lists the route kinds each protocol serves.
 var routeKindsFor = map[gwv1.ProtocolType][]gwv1.Kind{
 	gwv1.HTTPProtocolType:  {"HTTPRoute"},
 	gwv1.HTTPSProtocolType: {"HTTPRoute"},
 }
 
-func buildListener(gw *Gateway, spec *gwv1.Listener, ix *resource.Index) *Listener {
-	l := &Listener{Gateway: gw, Spec: spec}
+// buildListener validates one listener of gw, or of ls (attached to gw)
+// when ls is not nil.
+func buildListener(gw *Gateway, ls *ListenerSet, spec *gwv1.Listener, ix *resource.Index) *Listener {
+	l := &Listener{Gateway: gw, ListenerSet: ls, Spec: spec}
 	kinds, ok := routeKindsFor[spec.Protocol]
 	if !ok {
+		// No route kind is supported on it: any in allowedRoutes.kinds
+		// makes ResolvedRefs False (InvalidRouteKinds).
+		var resolved metav1.Condition
+		l.SupportedKinds, resolved = supportedKinds(spec, nil, conditions.ListenerResolvedRefs())
 		l.Conditions = append(l.Conditions,
 			conditions.ListenerUnsupportedProtocol(fmt.Sprintf(
 				"spec.listeners[%s].protocol: %s is not supported yet; use HTTP or HTTPS", spec.Name, spec.Protocol)),
 			conditions.ListenerNoConflicts(),
-			conditions.ListenerResolvedRefs())
-		l.SupportedKinds = []gwv1.RouteGroupKind{}
+			resolved)
 		return l
 	}
 	accepted := conditions.ListenerAccepted()
@@ -80,10 +115,17 @@ func buildListener(gw *Gateway, spec *gwv1.Listener, ix *resource.Index) *Listen
 		accepted = conditions.ListenerUnsupportedValue(fmt.Sprintf(
 			"spec.listeners[%s].tls.mode: %s is not valid for HTTPS; use Terminate", spec.Name, *spec.TLS.Mode))
 	}
-	if spec.Protocol == gwv1.HTTPSProtocolType && requiresClientCertificates(gw.Object, spec.Port) {
-		// Serving without the check would fail open: refuse the listener.
-		accepted = conditions.ListenerUnsupportedValue(
-			"spec.tls.frontend: client certificate validation is not supported yet; the listener is not served rather than served without it")
+	if c := validateListenerFilters(spec); c != nil && accepted.Status == metav1.ConditionTrue {
+		accepted = *c
+	}
+	var caProblem *metav1.Condition
+	if spec.Protocol == gwv1.HTTPSProtocolType {
+		// Without a usable CA the listener would fail open: refuse it.
+		var rejected *metav1.Condition
+		l.ClientValidation, caProblem, rejected = resolveClientValidation(gw.Object, spec.Port, ix)
+		if rejected != nil && accepted.Status == metav1.ConditionTrue {
+			accepted = *rejected
+		}
 	}
 	l.Conditions = append(l.Conditions, accepted, conditions.ListenerNoConflicts())
 
@@ -91,12 +133,17 @@ func buildListener(gw *Gateway, spec *gwv1.Listener, ix *resource.Index) *Listen
 	l.SupportedKinds, resolved = supportedKinds(spec, kinds, resolved)
 	if spec.Protocol == gwv1.HTTPSProtocolType {
 		var certCond *metav1.Condition
-		l.Certificates, certCond = resolveCertificates(gw.Object, spec, ix)
+		l.Certificates, certCond = resolveCertificates(l.referrer(), spec, ix)
 		// An invalid route kind and a bad certificate both say ResolvedRefs
 		// False; the certificate is the more urgent to fix.
 		if certCond != nil {
 			resolved = *certCond
 		}
+	}
+	// The listener's own certificates come first, then the CA certificates
+	// of spec.tls.frontend, then route kinds.
+	if caProblem != nil && (resolved.Status == metav1.ConditionTrue || resolved.Reason == string(gwv1.ListenerReasonInvalidRouteKinds)) {
+		resolved = *caProblem
 	}
 	l.Conditions = append(l.Conditions, resolved)
 	return l
@@ -177,19 +224,4 @@ func markConflicts(ls []*Listener) {
 				"several listeners serve hostname %q on port %d; give each a distinct hostname or port", l.Hostname(), l.Spec.Port)))
 		}
 	}
-}
-
-// requiresClientCertificates reports whether the Gateway's spec.tls.frontend
-// asks HTTPS listeners on port to validate client certificates.
-func requiresClientCertificates(gw *gwv1.Gateway, port gwv1.PortNumber) bool {
-	if gw.Spec.TLS == nil || gw.Spec.TLS.Frontend == nil {
-		return false
-	}
-	f := gw.Spec.TLS.Frontend
-	for _, pp := range f.PerPort {
-		if pp.Port == port {
-			return true
-		}
-	}
-	return f.Default.Validation != nil
 }

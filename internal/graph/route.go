@@ -28,8 +28,12 @@ type HTTPRoute struct {
 // Parent is one parentRef and what it bound to.
 type Parent struct {
 	Ref gwv1.ParentReference
-	// Gateway is nil when the referenced Gateway does not exist.
+	// Gateway is nil when the referenced Gateway does not exist. For a
+	// ListenerSet parentRef it is the ListenerSet's parent.
 	Gateway *Gateway
+	// ListenerSet is set for a parentRef of kind ListenerSet that exists;
+	// the route attaches only to its listeners.
+	ListenerSet *ListenerSet
 	// Listeners are the listeners the route attached to through this ref.
 	Listeners []*Listener
 	// Accepted is this parent's Accepted condition.
@@ -39,7 +43,8 @@ type Parent struct {
 // Attached reports whether the route is accepted by this parent.
 func (p *Parent) Attached() bool { return p.Accepted.Status == metav1.ConditionTrue }
 
-func buildHTTPRoutes(s *resource.Snapshot, ix *resource.Index, gws []*Gateway) []*HTTPRoute {
+func buildHTTPRoutes(s *resource.Snapshot, ix *resource.Index, gws []*Gateway, sets []*ListenerSet) []*HTTPRoute {
+	listenerSetParent := listenerSetParents(s, sets)
 	ours := map[types.NamespacedName]*Gateway{}
 	for _, gw := range gws {
 		ours[gw.NamespacedName()] = gw
@@ -52,6 +57,12 @@ func buildHTTPRoutes(s *resource.Snapshot, ix *resource.Index, gws []*Gateway) [
 	for _, obj := range sortedBy(s.HTTPRoutes, func(r *gwv1.HTTPRoute) *metav1.ObjectMeta { return &r.ObjectMeta }) {
 		r := &HTTPRoute{Object: obj}
 		for _, ref := range obj.Spec.ParentRefs {
+			if isListenerSetRef(ref) {
+				if p := listenerSetParent(ref, obj.Namespace); p != nil {
+					r.Parents = append(r.Parents, p)
+				}
+				continue
+			}
 			if !isGatewayRef(ref) {
 				continue
 			}
@@ -84,20 +95,18 @@ func isGatewayRef(ref gwv1.ParentReference) bool {
 // bindParent attaches the route to the listeners its parentRef selects, and
 // sets the parent's Accepted condition.
 func bindParent(r *HTTPRoute, p *Parent, ix *resource.Index) {
-	if p.Gateway == nil {
-		p.Accepted = conditions.RouteNoMatchingParent(fmt.Sprintf(
-			"parentRef %s: Gateway does not exist; check spec.parentRefs", describeRef(r.Object, p.Ref)))
+	if c, bad := parentProblem(r, p); bad {
+		p.Accepted = c
 		return
 	}
-	// A Gateway rejected as a whole takes no routes; one rejected only for
-	// its listeners goes through the listener checks below, which say why.
-	if !p.Gateway.Accepted() && !p.Gateway.onlyListenersInvalid() {
-		p.Accepted = conditions.RouteParentNotAccepted(fmt.Sprintf(
-			"Gateway %s is not accepted; see its conditions", p.Gateway.NamespacedName()))
-		return
+	// A parentRef selects among the listeners of the resource it names
+	// only: a Gateway's own, or a ListenerSet's.
+	listeners := p.Gateway.Listeners
+	if p.ListenerSet != nil {
+		listeners = p.ListenerSet.Listeners
 	}
 	var candidates []*Listener
-	for _, l := range p.Gateway.Listeners {
+	for _, l := range listeners {
 		if p.Ref.SectionName != nil && *p.Ref.SectionName != l.Spec.Name {
 			continue
 		}
@@ -108,7 +117,7 @@ func bindParent(r *HTTPRoute, p *Parent, ix *resource.Index) {
 	}
 	if len(candidates) == 0 {
 		p.Accepted = conditions.RouteNoMatchingParent(fmt.Sprintf(
-			"parentRef %s: the Gateway has no listener with that sectionName/port", describeRef(r.Object, p.Ref)))
+			"parentRef %s: the %s has no listener with that sectionName/port", describeRef(r.Object, p.Ref), parentKind(p.Ref)))
 		return
 	}
 	var allowed []*Listener
@@ -119,8 +128,8 @@ func bindParent(r *HTTPRoute, p *Parent, ix *resource.Index) {
 	}
 	if len(allowed) == 0 {
 		p.Accepted = conditions.RouteNotAllowedByListeners(fmt.Sprintf(
-			"no valid listener of Gateway %s admits HTTPRoutes from namespace %s; check the listeners' allowedRoutes",
-			p.Gateway.NamespacedName(), r.Object.Namespace))
+			"no valid listener of %s %s admits HTTPRoutes from namespace %s; check the listeners' allowedRoutes",
+			parentKind(p.Ref), parentName(r.Object, p.Ref), r.Object.Namespace))
 		return
 	}
 	for _, l := range allowed {
@@ -144,6 +153,44 @@ func bindParent(r *HTTPRoute, p *Parent, ix *resource.Index) {
 			l.Routes = append(l.Routes, r)
 		}
 	}
+}
+
+// parentProblem returns the Accepted=False condition of a parent that
+// takes no routes at all: one that does not exist, or that is rejected as a
+// whole. A Gateway or ListenerSet rejected only for its listeners goes
+// through the listener checks of bindParent, which say why.
+func parentProblem(r *HTTPRoute, p *Parent) (metav1.Condition, bool) {
+	kind := parentKind(p.Ref)
+	switch {
+	case isListenerSetRef(p.Ref) && p.ListenerSet == nil:
+		return conditions.RouteNoMatchingParent(fmt.Sprintf(
+			"parentRef %s: %s does not exist; check spec.parentRefs", describeRef(r.Object, p.Ref), kind)), true
+	case p.ListenerSet != nil && !p.ListenerSet.Accepted() && !p.ListenerSet.onlyListenersInvalid():
+		return conditions.RouteParentNotAccepted(fmt.Sprintf(
+			"ListenerSet %s is not accepted; see its conditions", p.ListenerSet.NamespacedName())), true
+	case p.Gateway == nil:
+		return conditions.RouteNoMatchingParent(fmt.Sprintf(
+			"parentRef %s: %s does not exist; check spec.parentRefs", describeRef(r.Object, p.Ref), kind)), true
+	case p.ListenerSet == nil && !p.Gateway.Accepted() && !p.Gateway.onlyListenersInvalid():
+		return conditions.RouteParentNotAccepted(fmt.Sprintf(
+			"Gateway %s is not accepted; see its conditions", p.Gateway.NamespacedName())), true
+	}
+	return metav1.Condition{}, false
+}
+
+func parentKind(ref gwv1.ParentReference) string {
+	if ref.Kind == nil {
+		return "Gateway"
+	}
+	return string(*ref.Kind)
+}
+
+func parentName(r *gwv1.HTTPRoute, ref gwv1.ParentReference) string {
+	ns := r.Namespace
+	if ref.Namespace != nil {
+		ns = string(*ref.Namespace)
+	}
+	return ns + "/" + string(ref.Name)
 }
 
 func describeRef(r *gwv1.HTTPRoute, ref gwv1.ParentReference) string {
@@ -184,7 +231,7 @@ func allowsRoute(l *Listener, ns string, ix *resource.Index) bool {
 	case gwv1.NamespacesFromAll:
 		return true
 	case gwv1.NamespacesFromSame:
-		return ns == l.Gateway.Object.Namespace
+		return ns == l.Namespace()
 	case gwv1.NamespacesFromSelector:
 		if selector == nil {
 			return false

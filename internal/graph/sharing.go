@@ -25,7 +25,7 @@ func resolvePortSharing(gws []*Gateway) {
 	sockets := map[string]*owner{}
 	for _, gw := range gws {
 		changed := false
-		for _, l := range gw.Listeners {
+		for _, l := range gw.AllListeners() {
 			if !l.Valid() {
 				continue
 			}
@@ -58,6 +58,11 @@ func resolvePortSharing(gws []*Gateway) {
 		}
 		if changed && gw.Accepted() {
 			meta.SetStatusCondition(&gw.Conditions, acceptedFromListeners(gw.Listeners))
+		}
+		if changed {
+			for _, ls := range gw.ListenerSets {
+				ls.reaccept()
+			}
 		}
 	}
 }

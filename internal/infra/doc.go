@@ -26,10 +26,14 @@
 //     UnassignedAddresses (Programmed=False, AddressNotUsable).
 //   - One Service port per distinct listener port and transport protocol
 //     (TCP, UDP for UDP listeners), named after the first listener's protocol
-//     and the port; the target port is the same number.
+//     and the port; the target port is the same number. The listeners of
+//     the Gateway's ListenerSets count (the provider passes the valid ones
+//     as extra listeners); the proxy container's ports list only the
+//     Gateway's own, so a ListenerSet coming or going changes the Service
+//     but does not restart the proxies.
 //   - Each object carries portico.dev/spec-hash, a hash of what was decided,
 //     so the provider applies only what changed.
 //
-// Input: *gwv1.Gateway, Options. Output: Objects (*appsv1.Deployment,
+// Input: *gwv1.Gateway, Options, extra listeners. Output: Objects (*appsv1.Deployment,
 // *corev1.Service); []gwv1.GatewayStatusAddress from a Service.
 package infra

@@ -27,12 +27,14 @@ type Objects struct {
 	Service    *corev1.Service
 }
 
-// ForGateway decides the proxy Deployment and Service of gw. It reads only
-// gw's name, namespace, UID, listeners, addresses and infrastructure, and
-// never mutates it. opts must have passed Validate.
-func ForGateway(gw *gwv1.Gateway, opts Options) Objects {
+// ForGateway decides the proxy Deployment and Service of gw. extra are the
+// further listeners its proxies serve (those of the ListenerSets attached to
+// it): the Service opens their ports too. It reads only gw's name,
+// namespace, UID, listeners, addresses and infrastructure, and never
+// mutates its input. opts must have passed Validate.
+func ForGateway(gw *gwv1.Gateway, opts Options, extra ...gwv1.Listener) Objects {
 	opts = opts.WithDefaults()
-	return Objects{Deployment: deployment(gw, opts), Service: service(gw, opts)}
+	return Objects{Deployment: deployment(gw, opts), Service: service(gw, opts, extra)}
 }
 
 func objectMeta(gw *gwv1.Gateway) metav1.ObjectMeta {
@@ -81,7 +83,10 @@ func podSpec(gw *gwv1.Gateway, opts Options) corev1.PodSpec {
 		}
 	}
 	ports := []corev1.ContainerPort{{Name: "admin", ContainerPort: AdminPort, Protocol: corev1.ProtocolTCP}}
-	for _, p := range servicePorts(gw) {
+	// Only the Gateway's own listeners: container ports are informational,
+	// and changing them would restart the proxies whenever a ListenerSet
+	// comes or goes.
+	for _, p := range servicePorts(gw.Spec.Listeners) {
 		if p.Port != AdminPort {
 			ports = append(ports, corev1.ContainerPort{ContainerPort: p.Port, Protocol: p.Protocol})
 		}
@@ -127,21 +132,26 @@ func podSpec(gw *gwv1.Gateway, opts Options) corev1.PodSpec {
 	}
 }
 
-func service(gw *gwv1.Gateway, opts Options) *corev1.Service {
+func service(gw *gwv1.Gateway, opts Options, extra []gwv1.Listener) *corev1.Service {
 	s := &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: objectMeta(gw),
 		Spec: corev1.ServiceSpec{
-			Type:     opts.ServiceType,
+			Type:     ServiceType(gw, opts.ServiceType),
 			Selector: selectorLabels(gw),
-			Ports:    servicePorts(gw),
+			Ports:    servicePorts(append(slices.Clone(gw.Spec.Listeners), extra...)),
 		},
 	}
 	if ips := RequestedIPs(gw); len(ips) > 0 {
 		s.Annotations[AnnotationLoadBalancerIPs] = strings.Join(ips, ",")
-		if opts.ServiceType == corev1.ServiceTypeLoadBalancer {
+		if s.Spec.Type == corev1.ServiceTypeLoadBalancer {
 			s.Spec.LoadBalancerIP = ips[0]
 		}
+	}
+	// A Cluster address with a value: ask for that cluster IP (it can only
+	// be had when the Service is created; see Assign).
+	if ip := RequestedClusterIP(gw); ip != "" {
+		s.Spec.ClusterIP = ip
 	}
 	setHash(&s.ObjectMeta, s.Spec)
 	return s
@@ -149,9 +159,9 @@ func service(gw *gwv1.Gateway, opts Options) *corev1.Service {
 
 // servicePorts has one port per distinct listener port and transport
 // protocol, in order of first appearance.
-func servicePorts(gw *gwv1.Gateway) []corev1.ServicePort {
+func servicePorts(listeners []gwv1.Listener) []corev1.ServicePort {
 	var out []corev1.ServicePort
-	for _, l := range gw.Spec.Listeners {
+	for _, l := range listeners {
 		proto := corev1.ProtocolTCP
 		if l.Protocol == gwv1.UDPProtocolType {
 			proto = corev1.ProtocolUDP
@@ -170,13 +180,17 @@ func servicePorts(gw *gwv1.Gateway) []corev1.ServicePort {
 	return out
 }
 
-// RequestedIPs returns the IP addresses gw's spec.addresses ask for, in
-// order and without duplicates; addresses of other types and IPAddress
-// entries without a value (any address) are left out.
+// RequestedIPs returns the IP addresses gw's spec.addresses ask of the
+// load balancer, in order and without duplicates; addresses of other types,
+// IPAddress entries without a value (any address) and entries of another
+// routability than the default (Cluster ones are cluster IPs) are left out.
 func RequestedIPs(gw *gwv1.Gateway) []string {
 	var out []string
 	for _, a := range gw.Spec.Addresses {
 		if a.Type != nil && *a.Type != gwv1.IPAddressType {
+			continue
+		}
+		if a.Routability != gwv1.GatewayAddressRoutabilityDefault && a.Routability != RoutabilitySentinel {
 			continue
 		}
 		ip, err := netip.ParseAddr(a.Value)

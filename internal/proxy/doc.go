@@ -49,4 +49,23 @@
 // the server name exactly, then one whose wildcard SAN covers it, else its
 // first certificate. The router answers 421 when the Host header selects
 // another VirtualHost than the SNI did.
+//
+// # Client certificates
+//
+// A VirtualHost with TLS.ClientValidation asks for a client certificate in
+// its handshake: required and verified against its CAs, or, Optional
+// (AllowInsecureFallback), requested and never checked. The handshake may
+// not have used the VirtualHost's settings (no SNI, a resumed session, a
+// connection opened before validation was turned on), so each request is
+// checked too: it is served only if the connection's verified chain ends in
+// one of the VirtualHost's CAs, else answered 421.
+//
+// # Pre-routing
+//
+// Between selecting the VirtualHost and matching a route, the router runs
+// the VirtualHost's pre-routing handler (router.WithPreRouting): the client
+// certificate check, then the listener filters in order (ExternalAuth asks
+// an HTTP authorization service and either lets the request on, with the
+// answer's headers, or answers with the service's denial). Route matching
+// sees the request as they leave it, but with its original Host.
 package proxy

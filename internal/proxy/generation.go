@@ -43,8 +43,11 @@ func (b *builder) build(l *ir.Listener) (*generation, error) {
 	m := b.up.NewMirrors(b.mirrors)
 	table, err := router.New(l, func(vh *ir.VirtualHost, route *ir.HTTPRoute, rule *ir.HTTPRule) (http.Handler, error) {
 		return b.rule(l, rule, m)
-	})
+	}, router.WithPreRouting(b.preRouting))
 	if err != nil {
+		return nil, err
+	}
+	if err := b.up.Err(); err != nil {
 		return nil, err
 	}
 	g.handler = table

@@ -89,6 +89,13 @@ func newVHostTLS(vh *ir.VirtualHost) (*vhostTLS, error) {
 		NextProtos:     alpn,
 		GetCertificate: v.certificate,
 	}
+	if cv := vh.TLS.ClientValidation; cv != nil {
+		cas, err := newClientCAs(cv)
+		if err != nil {
+			return nil, err
+		}
+		cas.configure(v.config, cv)
+	}
 	return v, nil
 }
 

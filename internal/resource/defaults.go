@@ -18,28 +18,33 @@ func DefaultGateway(g *gwv1.Gateway) {
 		}
 	}
 	for i := range g.Spec.Listeners {
-		l := &g.Spec.Listeners[i]
-		if l.AllowedRoutes == nil {
-			l.AllowedRoutes = &gwv1.AllowedRoutes{}
+		defaultListener(&g.Spec.Listeners[i])
+	}
+}
+
+// defaultListener fills the CRD defaults of a Gateway listener or, through
+// a conversion of its identical struct, a ListenerSet's ListenerEntry.
+func defaultListener(l *gwv1.Listener) {
+	if l.AllowedRoutes == nil {
+		l.AllowedRoutes = &gwv1.AllowedRoutes{}
+	}
+	if l.AllowedRoutes.Namespaces == nil {
+		l.AllowedRoutes.Namespaces = &gwv1.RouteNamespaces{}
+	}
+	if l.AllowedRoutes.Namespaces.From == nil {
+		l.AllowedRoutes.Namespaces.From = ptr.To(gwv1.NamespacesFromSame)
+	}
+	for k := range l.AllowedRoutes.Kinds {
+		if l.AllowedRoutes.Kinds[k].Group == nil {
+			l.AllowedRoutes.Kinds[k].Group = ptr.To(gwv1.Group(gwv1.GroupName))
 		}
-		if l.AllowedRoutes.Namespaces == nil {
-			l.AllowedRoutes.Namespaces = &gwv1.RouteNamespaces{}
+	}
+	if l.TLS != nil {
+		if l.TLS.Mode == nil {
+			l.TLS.Mode = ptr.To(gwv1.TLSModeTerminate)
 		}
-		if l.AllowedRoutes.Namespaces.From == nil {
-			l.AllowedRoutes.Namespaces.From = ptr.To(gwv1.NamespacesFromSame)
-		}
-		for k := range l.AllowedRoutes.Kinds {
-			if l.AllowedRoutes.Kinds[k].Group == nil {
-				l.AllowedRoutes.Kinds[k].Group = ptr.To(gwv1.Group(gwv1.GroupName))
-			}
-		}
-		if l.TLS != nil {
-			if l.TLS.Mode == nil {
-				l.TLS.Mode = ptr.To(gwv1.TLSModeTerminate)
-			}
-			for k := range l.TLS.CertificateRefs {
-				defaultSecretRef(&l.TLS.CertificateRefs[k])
-			}
+		for k := range l.TLS.CertificateRefs {
+			defaultSecretRef(&l.TLS.CertificateRefs[k])
 		}
 	}
 }
@@ -140,5 +145,21 @@ func defaultBackendObjectRef(b *gwv1.BackendObjectReference) {
 	}
 	if b.Kind == nil {
 		b.Kind = ptr.To(gwv1.Kind("Service"))
+	}
+}
+
+// DefaultListenerSet fills the CRD defaults of a ListenerSet in place: its
+// parentRef's group and kind, and of its listeners what a Gateway's
+// listeners get.
+func DefaultListenerSet(ls *gwv1.ListenerSet) {
+	ref := &ls.Spec.ParentRef
+	if ref.Group == nil {
+		ref.Group = ptr.To(gwv1.Group(gwv1.GroupName))
+	}
+	if ref.Kind == nil {
+		ref.Kind = ptr.To(gwv1.Kind("Gateway"))
+	}
+	for i := range ls.Spec.Listeners {
+		defaultListener((*gwv1.Listener)(&ls.Spec.Listeners[i]))
 	}
 }

@@ -1,6 +1,7 @@
 package resource
 
 import (
+	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -17,12 +18,18 @@ const DefaultGatewayClass = "portico"
 type Snapshot struct {
 	GatewayClasses  []*gwv1.GatewayClass
 	Gateways        []*gwv1.Gateway
+	ListenerSets    []*gwv1.ListenerSet // listeners added to Gateways that allow them
 	HTTPRoutes      []*gwv1.HTTPRoute
 	ReferenceGrants []*gwv1.ReferenceGrant
 	Namespaces      []*corev1.Namespace
 	Services        []*corev1.Service
 	EndpointSlices  []*discoveryv1.EndpointSlice
 	Secrets         []*corev1.Secret
+	// BackendTLSPolicies say how to speak TLS to Services; ConfigMaps and
+	// ClusterTrustBundles hold the CA certificates they reference.
+	BackendTLSPolicies  []*gwv1.BackendTLSPolicy
+	ConfigMaps          []*corev1.ConfigMap
+	ClusterTrustBundles []*certificatesv1.ClusterTrustBundle
 
 	// Standalone is set when the input is a directory of files rather than
 	// a cluster: loopback endpoint addresses are accepted (local backends),
@@ -37,6 +44,9 @@ type Index struct {
 	Namespaces map[string]*corev1.Namespace
 	Services   map[types.NamespacedName]*corev1.Service
 	Secrets    map[types.NamespacedName]*corev1.Secret
+	ConfigMaps map[types.NamespacedName]*corev1.ConfigMap
+	// ClusterTrustBundles are cluster-scoped: by name.
+	ClusterTrustBundles map[string]*certificatesv1.ClusterTrustBundle
 	// SlicesByService maps a Service to its EndpointSlices (label
 	// kubernetes.io/service-name).
 	SlicesByService map[types.NamespacedName][]*discoveryv1.EndpointSlice
@@ -52,6 +62,9 @@ func NewIndex(s *Snapshot) *Index {
 		Secrets:           map[types.NamespacedName]*corev1.Secret{},
 		SlicesByService:   map[types.NamespacedName][]*discoveryv1.EndpointSlice{},
 		GrantsByNamespace: map[string][]*gwv1.ReferenceGrant{},
+
+		ConfigMaps:          map[types.NamespacedName]*corev1.ConfigMap{},
+		ClusterTrustBundles: map[string]*certificatesv1.ClusterTrustBundle{},
 	}
 	for _, n := range s.Namespaces {
 		ix.Namespaces[n.Name] = n
@@ -61,6 +74,12 @@ func NewIndex(s *Snapshot) *Index {
 	}
 	for _, sec := range s.Secrets {
 		ix.Secrets[types.NamespacedName{Namespace: sec.Namespace, Name: sec.Name}] = sec
+	}
+	for _, cm := range s.ConfigMaps {
+		ix.ConfigMaps[types.NamespacedName{Namespace: cm.Namespace, Name: cm.Name}] = cm
+	}
+	for _, b := range s.ClusterTrustBundles {
+		ix.ClusterTrustBundles[b.Name] = b
 	}
 	for _, es := range s.EndpointSlices {
 		name := es.Labels[discoveryv1.LabelServiceName]

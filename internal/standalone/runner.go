@@ -61,12 +61,11 @@ func New(opts Options, proxy DataPlane) *Runner {
 	return &Runner{opts: opts, loader: file.NewLoader(opts.ConfigDir), proxy: proxy, log: opts.Logger}
 }
 
-// Run reconciles once, then on every change under the config directory,
-// until ctx ends.
-func (r *Runner) Run(ctx context.Context) error {
-	if err := r.Reconcile(); err != nil {
-		return err
-	}
+// Start begins watching the config directory, reconciles once, and then
+// reconciles on every change until ctx ends; the returned channel gets the
+// loop's end. Watching starts before the first load, so a change made while
+// it runs is not missed. A first load that fails is returned at once.
+func (r *Runner) Start(ctx context.Context) (<-chan error, error) {
 	dirty := make(chan struct{}, 1)
 	go func() {
 		err := file.Watch(ctx, r.opts.ConfigDir, r.opts.Debounce, func() {
@@ -79,16 +78,24 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.log.Error("watching the config directory failed; changes are no longer picked up", "dir", r.opts.ConfigDir, "err", err)
 		}
 	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-dirty:
-			if err := r.Reconcile(); err != nil {
-				r.log.Error("reload failed; still serving the previous configuration", "err", err)
+	if err := r.Reconcile(); err != nil {
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				done <- nil
+				return
+			case <-dirty:
+				if err := r.Reconcile(); err != nil {
+					r.log.Error("reload failed; still serving the previous configuration", "err", err)
+				}
 			}
 		}
-	}
+	}()
+	return done, nil
 }
 
 // Reconcile loads, computes, applies and projects status once.

@@ -12,8 +12,9 @@ type Object struct {
 	APIVersion string   `json:"apiVersion"`
 	Kind       string   `json:"kind"`
 	Metadata   Metadata `json:"metadata"`
-	// Status is a *gwv1.GatewayClassStatus, *gwv1.GatewayStatus or
-	// *gwv1.HTTPRouteStatus.
+	// Status is a *gwv1.GatewayClassStatus, *gwv1.GatewayStatus,
+	// *gwv1.ListenerSetStatus, *gwv1.HTTPRouteStatus or *gwv1.PolicyStatus
+	// (BackendTLSPolicy).
 	Status any `json:"status"`
 }
 
@@ -31,7 +32,7 @@ type Key struct{ Kind, Namespace, Name string }
 func (o Object) Key() Key { return Key{o.Kind, o.Metadata.Namespace, o.Metadata.Name} }
 
 func sortObjects(objs []Object) {
-	order := map[string]int{"GatewayClass": 0, "Gateway": 1, "HTTPRoute": 2}
+	order := map[string]int{"GatewayClass": 0, "Gateway": 1, "ListenerSet": 2, "HTTPRoute": 3, "BackendTLSPolicy": 10}
 	slices.SortFunc(objs, func(a, b Object) int {
 		return cmp.Or(cmp.Compare(order[a.Kind], order[b.Kind]),
 			cmp.Compare(a.Metadata.Namespace, b.Metadata.Namespace), cmp.Compare(a.Metadata.Name, b.Metadata.Name))
@@ -66,8 +67,11 @@ func mergeConditions(prev, next []metav1.Condition, owned []string, gen int64, n
 // found on an object is someone else's.
 var (
 	classTypes    = []string{"Accepted", "SupportedVersion"}
-	gatewayTypes  = []string{"Accepted", "Programmed", "ResolvedRefs", "AddressesAssigned"}
+	gatewayTypes  = []string{"Accepted", "Programmed", "ResolvedRefs", "AddressesAssigned", "InsecureFrontendValidationMode"}
 	listenerTypes = []string{"Accepted", "Programmed", "ResolvedRefs", "Conflicted", "OverlappingTLSConfig"}
+	// listenerSetTypes: the ListenerSet's own conditions (its listeners'
+	// are listenerTypes).
+	listenerSetTypes = []string{"Accepted", "Programmed"}
 	// routeTypes: a route parent entry of ours is ours as a whole.
 	routeTypes = []string{"*"}
 )

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -32,6 +33,16 @@ type AddressChecker interface {
 	// UnusableAddresses says which requested addresses the infrastructure
 	// did not assign; "" when it assigned them all, or has not answered yet.
 	UnusableAddresses(gw *graph.Gateway) string
+}
+
+// AddressAssigner is implemented by a DataPlane whose infrastructure
+// assigns addresses entry by entry (GEP-5093): the Gateway then gets the
+// AddressesAssigned condition once the infrastructure has answered.
+type AddressAssigner interface {
+	// AddressAssignment returns the spec.addresses entries (or the default
+	// address) that could not be met, each saying why, and whether the
+	// infrastructure has yet to answer for some.
+	AddressAssignment(gw *graph.Gateway) (unsatisfied []string, pending bool)
 }
 
 // Standalone is the DataPlane of one in-process proxy serving every Gateway
@@ -67,8 +78,16 @@ func Project(g *graph.Graph, dp DataPlane, prev []Object, now time.Time) []Objec
 	for _, gw := range g.Gateways {
 		out = append(out, p.gateway(gw))
 	}
+	for _, ls := range g.ListenerSets {
+		out = append(out, p.listenerSet(ls))
+	}
 	for _, r := range g.HTTPRoutes {
 		out = append(out, p.httpRoute(r))
+	}
+	for _, bp := range g.BackendTLSPolicies {
+		if o, ok := p.backendTLSPolicy(bp); ok {
+			out = append(out, o)
+		}
 	}
 	sortObjects(out)
 	return out
@@ -133,6 +152,9 @@ func (p *projector) gateway(gw *graph.Gateway) Object {
 	default:
 		conds = append(conds, conditions.GatewayNotProgrammed("no listener can be programmed; see the listeners' conditions"))
 	}
+	if c := addressesAssigned(p.dp, gw, addresses); c != nil {
+		conds = append(conds, *c)
+	}
 	var prevConds []metav1.Condition
 	if prev != nil {
 		prevConds = prev.Conditions
@@ -141,8 +163,32 @@ func (p *projector) gateway(gw *graph.Gateway) Object {
 	if gw.Accepted() {
 		st.Addresses = addresses
 	}
+	st.AttachedListenerSets = attachedListenerSets(gw)
 	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "Gateway",
 		Metadata: Metadata{Namespace: o.Namespace, Name: o.Name, Generation: o.Generation}, Status: st}
+}
+
+// addressesAssigned is the AddressesAssigned condition of an accepted
+// Gateway whose DataPlane assigns addresses, once it has answered; nil
+// otherwise.
+func addressesAssigned(dp DataPlane, gw *graph.Gateway, addresses []gwv1.GatewayStatusAddress) *metav1.Condition {
+	aa, ok := dp.(AddressAssigner)
+	if !ok || !gw.Accepted() {
+		return nil
+	}
+	unsatisfied, pending := aa.AddressAssignment(gw)
+	var c metav1.Condition
+	switch {
+	case len(unsatisfied) > 0 && len(addresses) > 0:
+		c = conditions.GatewayAddressesPartiallyAssigned("not assigned: " + strings.Join(unsatisfied, "; "))
+	case len(unsatisfied) > 0:
+		c = conditions.GatewayAddressesNotAssigned("not assigned: " + strings.Join(unsatisfied, "; "))
+	case pending:
+		return nil
+	default:
+		c = conditions.GatewayAddressesAssigned()
+	}
+	return &c
 }
 
 func unusableAddresses(dp DataPlane, gw *graph.Gateway) string {
@@ -160,6 +206,8 @@ func (p *projector) listener(l *graph.Listener, prev *gwv1.GatewayStatus) (gwv1.
 	conds := append([]metav1.Condition(nil), l.Conditions...)
 	ok, problem := false, ""
 	switch {
+	case l.ListenerSet != nil && lostToPrecedence(l):
+		conds = append(conds, conditions.ListenerNotProgrammedConflicted(*meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionConflicted))))
 	case !l.Valid():
 		conds = append(conds, conditions.ListenerNotProgrammed("the listener is not accepted or is conflicted"))
 	case !l.Serving() && l.Gateway.Accepted():
@@ -196,7 +244,7 @@ func (p *projector) listener(l *graph.Listener, prev *gwv1.GatewayStatus) (gwv1.
 		Name:           l.Spec.Name,
 		SupportedKinds: l.SupportedKinds,
 		AttachedRoutes: int32(attachedRoutes(l)),
-		Conditions:     mergeConditions(prevConds, conds, listenerTypes, l.Gateway.Object.Generation, p.now),
+		Conditions:     mergeConditions(prevConds, conds, listenerTypes, listenerGeneration(l), p.now),
 	}, ok, problem
 }
 

@@ -65,7 +65,12 @@ func httpRule(r *graph.HTTPRoute, rule *graph.Rule) ir.HTTPRule {
 }
 
 func backend(b *graph.Backend) ir.Backend {
-	return ir.Backend{Name: b.Name, Protocol: b.Protocol, Endpoints: b.Endpoints, Invalid: b.Invalid}
+	out := ir.Backend{Name: b.Name, Protocol: b.Protocol, Endpoints: b.Endpoints, Invalid: b.Invalid}
+	if t := b.TLS; t != nil && out.Invalid == "" {
+		out.Invalid = t.Invalid
+		out.TLS = backendTLS(t)
+	}
+	return out
 }
 
 func match(m gwv1.HTTPRouteMatch) ir.HTTPMatch {

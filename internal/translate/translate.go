@@ -21,7 +21,9 @@ func ForGateway(gw *graph.Gateway) ir.Config { return translate([]*graph.Gateway
 func translate(gws []*graph.Gateway) ir.Config {
 	sockets := map[string]*ir.Listener{}
 	for _, gw := range gws {
-		for _, l := range gw.Listeners {
+		// A Gateway's ListenerSets are served by the Gateway's proxies, on
+		// its addresses, as if their listeners were the Gateway's.
+		for _, l := range gw.AllListeners() {
 			if !l.Serving() {
 				continue
 			}
@@ -71,14 +73,21 @@ func virtualHost(l *graph.Listener) ir.VirtualHost {
 		Name:     gw.Namespace + "/" + gw.Name + "/" + string(l.Spec.Name),
 		Hostname: l.Hostname(),
 	}
+	if ls := l.ListenerSet; ls != nil {
+		// Listener names are unique only within their resource.
+		vh.Name = "ListenerSet/" + ls.Object.Namespace + "/" + ls.Object.Name + "/" + string(l.Spec.Name)
+	}
 	if len(l.Certificates) > 0 {
 		vh.TLS = &ir.TLS{}
 		for _, c := range l.Certificates {
 			vh.TLS.Certificates = append(vh.TLS.Certificates, ir.Certificate{Name: c.Name, CertPEM: string(c.CertPEM), KeyPEM: string(c.KeyPEM)})
 		}
+		vh.TLS.ClientValidation = clientValidation(l.ClientValidation)
 	}
+	vh.Filters = listenerFilters(l.Filters)
 	for _, r := range l.Routes {
 		if route, ok := httpRoute(r, l); ok {
+			withClientCertificate(&route, l.Gateway)
 			vh.Routes = append(vh.Routes, route)
 		}
 	}

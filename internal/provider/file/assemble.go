@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,6 +66,8 @@ func (l *Loader) stamp(o object, now time.Time) metav1.Object {
 		resource.DefaultGateway(v)
 	case *gwv1.HTTPRoute:
 		resource.DefaultHTTPRoute(v)
+	case *gwv1.ListenerSet:
+		resource.DefaultListenerSet(v)
 	case *corev1.Secret:
 		for k, s := range v.StringData {
 			if v.Data == nil {
@@ -104,7 +107,11 @@ func specHash(obj metav1.Object) [32]byte {
 		v = o.Spec
 	case *gwv1.HTTPRoute:
 		v = o.Spec
+	case *gwv1.ListenerSet:
+		v = o.Spec
 	case *gwv1.ReferenceGrant:
+		v = o.Spec
+	case *gwv1.BackendTLSPolicy:
 		v = o.Spec
 	default:
 		v = obj
@@ -119,6 +126,8 @@ func add(s *resource.Snapshot, obj metav1.Object) {
 		s.GatewayClasses = append(s.GatewayClasses, v)
 	case *gwv1.Gateway:
 		s.Gateways = append(s.Gateways, v)
+	case *gwv1.ListenerSet:
+		s.ListenerSets = append(s.ListenerSets, v)
 	case *gwv1.HTTPRoute:
 		s.HTTPRoutes = append(s.HTTPRoutes, v)
 	case *gwv1.ReferenceGrant:
@@ -131,5 +140,11 @@ func add(s *resource.Snapshot, obj metav1.Object) {
 		s.Secrets = append(s.Secrets, v)
 	case *discoveryv1.EndpointSlice:
 		s.EndpointSlices = append(s.EndpointSlices, v)
+	case *gwv1.BackendTLSPolicy:
+		s.BackendTLSPolicies = append(s.BackendTLSPolicies, v)
+	case *corev1.ConfigMap:
+		s.ConfigMaps = append(s.ConfigMaps, v)
+	case *certificatesv1.ClusterTrustBundle:
+		s.ClusterTrustBundles = append(s.ClusterTrustBundles, v)
 	}
 }

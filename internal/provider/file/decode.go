@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	certificatesv1 "k8s.io/api/certificates/v1"
+	certificatesv1beta1 "k8s.io/api/certificates/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -73,10 +75,18 @@ var kinds = map[string]func() any{
 	"gateway.networking.k8s.io/v1beta1 HTTPRoute":      func() any { return &gwv1.HTTPRoute{} },
 	"gateway.networking.k8s.io/v1 ReferenceGrant":      func() any { return &gwv1.ReferenceGrant{} },
 	"gateway.networking.k8s.io/v1beta1 ReferenceGrant": func() any { return &gwv1.ReferenceGrant{} },
+
+	"gateway.networking.k8s.io/v1 ListenerSet": func() any { return &gwv1.ListenerSet{} },
+
 	"v1 Namespace":                      func() any { return &corev1.Namespace{} },
 	"v1 Service":                        func() any { return &corev1.Service{} },
 	"v1 Secret":                         func() any { return &corev1.Secret{} },
 	"discovery.k8s.io/v1 EndpointSlice": func() any { return &discoveryv1.EndpointSlice{} },
+
+	"gateway.networking.k8s.io/v1 BackendTLSPolicy": func() any { return &gwv1.BackendTLSPolicy{} },
+	"v1 ConfigMap": func() any { return &corev1.ConfigMap{} },
+	"certificates.k8s.io/v1 ClusterTrustBundle":      func() any { return &certificatesv1.ClusterTrustBundle{} },
+	"certificates.k8s.io/v1beta1 ClusterTrustBundle": func() any { return &certificatesv1beta1.ClusterTrustBundle{} },
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
@@ -132,5 +142,16 @@ func decode(doc document) (obj any, skipped string, err error) {
 		}
 		return fail("%s: %s (check the field names against the %s %s schema)", tm.Kind, strings.Join(msgs, "; "), tm.APIVersion, tm.Kind)
 	}
-	return obj, "", nil
+	return upgrade(obj), "", nil
+}
+
+// upgrade reads older versions of a kind as the version the Snapshot holds.
+func upgrade(obj any) any {
+	if b, ok := obj.(*certificatesv1beta1.ClusterTrustBundle); ok {
+		return &certificatesv1.ClusterTrustBundle{
+			ObjectMeta: b.ObjectMeta,
+			Spec:       certificatesv1.ClusterTrustBundleSpec{SignerName: b.Spec.SignerName, TrustBundle: b.Spec.TrustBundle},
+		}
+	}
+	return obj
 }

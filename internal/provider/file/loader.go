@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -201,8 +202,16 @@ func kindOf(v any) string {
 		return "Secret"
 	case *discoveryv1.EndpointSlice:
 		return "EndpointSlice"
+	case *gwv1.BackendTLSPolicy:
+		return "BackendTLSPolicy"
+	case *corev1.ConfigMap:
+		return "ConfigMap"
+	case *certificatesv1.ClusterTrustBundle:
+		return "ClusterTrustBundle"
 	}
 	return fmt.Sprintf("%T", v)
 }
 
-func namespaced(kind string) bool { return kind != "GatewayClass" && kind != "Namespace" }
+func namespaced(kind string) bool {
+	return kind != "GatewayClass" && kind != "Namespace" && kind != "ClusterTrustBundle"
+}

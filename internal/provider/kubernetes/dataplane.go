@@ -28,8 +28,9 @@ type clusterDataPlane struct {
 }
 
 var (
-	_ status.DataPlane      = clusterDataPlane{}
-	_ status.AddressChecker = clusterDataPlane{}
+	_ status.DataPlane       = clusterDataPlane{}
+	_ status.AddressChecker  = clusterDataPlane{}
+	_ status.AddressAssigner = clusterDataPlane{}
 )
 
 // AckSource gives the proxies' aggregated answer per Gateway
@@ -59,20 +60,31 @@ func (d clusterDataPlane) Ack(gw *graph.Gateway) *ir.Ack {
 	return d.acks.Ack(gatewayKey(gw.NamespacedName()))
 }
 
+// Addresses are the Service's addresses that meet spec.addresses, each with
+// its routability (infra.Assign).
 func (d clusterDataPlane) Addresses(gw *graph.Gateway) []gwv1.GatewayStatusAddress {
-	return infra.StatusAddresses(d.services[gw.NamespacedName()])
+	return infra.Assign(gw.Object, d.services[gw.NamespacedName()]).Addresses
 }
 
+// UnusableAddresses says which spec.addresses entries the Service does not
+// meet while it meets others (none met is AddressNotAssigned).
 func (d clusterDataPlane) UnusableAddresses(gw *graph.Gateway) string {
 	svc := d.services[gw.NamespacedName()]
-	missing := infra.UnassignedAddresses(gw.Object, svc)
-	if len(missing) == 0 {
+	a := infra.Assign(gw.Object, svc)
+	if len(a.Unsatisfied) == 0 || len(a.Addresses) == 0 {
 		return ""
 	}
 	var got []string
-	for _, a := range infra.StatusAddresses(svc) {
-		got = append(got, a.Value)
+	for _, addr := range a.Addresses {
+		got = append(got, addr.Value)
 	}
-	return fmt.Sprintf("the load balancer of Service %s/%s did not assign %s (it assigned %s); request addresses it can assign, or leave spec.addresses empty",
-		svc.Namespace, svc.Name, strings.Join(missing, ", "), strings.Join(got, ", "))
+	return fmt.Sprintf("Service %s/%s does not meet %s (it has %s); request addresses it can assign, or leave spec.addresses empty",
+		svc.Namespace, svc.Name, strings.Join(a.Unsatisfied, "; "), strings.Join(got, ", "))
+}
+
+// AddressAssignment reports the entries the Service does not meet, and
+// whether it has yet to answer for some.
+func (d clusterDataPlane) AddressAssignment(gw *graph.Gateway) (unsatisfied []string, pending bool) {
+	a := infra.Assign(gw.Object, d.services[gw.NamespacedName()])
+	return a.Unsatisfied, a.Pending
 }

@@ -5,9 +5,9 @@
 // The stages, in the order Provider.Run starts them:
 //
 //  1. collect: controller-runtime informers (no polling) on GatewayClass,
-//     Gateway, HTTPRoute, ReferenceGrant, Namespace, Service, EndpointSlice,
-//     Secret and the Deployments Portico owns. Any event only pokes a
-//     coalescing mailbox; after a short debounce one reconcile lists
+//     Gateway, ListenerSet, HTTPRoute, ReferenceGrant, Namespace, Service,
+//     EndpointSlice, Secret and the Deployments Portico owns. Any event only
+//     pokes a coalescing mailbox; after a short debounce one reconcile lists
 //     everything from the cache into a resource.Snapshot (Standalone=false).
 //  2. compute: controlplane.Compute with graph.Options{ProvisionedAddresses:
 //     true} (every proxy binds its Pod IP; the Service provides addresses).
@@ -16,7 +16,8 @@
 //     no longer accepted are removed from it. Every replica does this, so a
 //     proxy is served whichever replica it reaches.
 //  4. provision (leader only): a Deployment and a Service per accepted
-//     Gateway, as internal/infra decides, applied with server-side apply
+//     Gateway (the Service also opening the ports of its ListenerSets'
+//     listeners), as internal/infra decides, applied with server-side apply
 //     (field manager "portico") only when they differ.
 //  5. project status (leader only): status.Project with the live status as
 //     prev (so other controllers' conditions and route parents are kept),
@@ -39,6 +40,11 @@
 //     class.
 //   - HTTPRoutes that no longer reference any Gateway of ours lose the route
 //     parent entries Portico wrote; other controllers' entries stay.
+//   - A ListenerSet whose parentRef stops naming a Gateway of ours keeps
+//     the conditions Portico last wrote: ListenerSet conditions are not per
+//     controller, and the new parent's controller overwrites them.
+//   - The ListenerSet CRD is required, like the other Gateway API v1.7
+//     standard-channel kinds Portico reads.
 //   - GatewayClass status.supportedFeatures is internal/features' list,
 //     sorted, on every GatewayClass of ours.
 //

@@ -69,7 +69,8 @@ func newFakeClient(t *testing.T, objs ...client.Object) client.WithWatch {
 		t.Fatal(err)
 	}
 	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
-		WithStatusSubresource(&gwv1.GatewayClass{}, &gwv1.Gateway{}, &gwv1.HTTPRoute{}, &corev1.Service{}).Build()
+		WithStatusSubresource(&gwv1.GatewayClass{}, &gwv1.Gateway{}, &gwv1.ListenerSet{}, &gwv1.HTTPRoute{}, &corev1.Service{},
+			&gwv1.BackendTLSPolicy{}).Build()
 }
 
 // fakeStream is a ConfigServer that records what was published and answers

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -78,6 +79,8 @@ type Provider struct {
 	prov   *provisioner
 	status *statusWriter
 	ready  atomic.Bool
+	// trustBundles is the ClusterTrustBundle API version read, if any.
+	trustBundles trustBundleAPI
 
 	// Owned by the reconcile loop.
 	published map[string]bool
@@ -122,6 +125,7 @@ func New(cfg *rest.Config, cs ConfigServer, opts Options) (*Provider, error) {
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{
 				&appsv1.Deployment{}: {Label: labels.SelectorFromSet(labels.Set{infra.LabelManagedBy: infra.ManagedBy})},
+				&corev1.ConfigMap{}:  {Transform: caBundleOnly},
 			},
 		},
 	})
@@ -134,7 +138,14 @@ func New(cfg *rest.Config, cs ConfigServer, opts Options) (*Provider, error) {
 		status:    &statusWriter{client: mgr.GetClient(), reader: mgr.GetAPIReader(), log: opts.Logger},
 		published: map[string]bool{}, warned: map[string]bool{},
 	}
-	if err := watch(context.Background(), mgr.GetCache(), p.box); err != nil {
+	var optional []client.Object
+	p.trustBundles = discoverTrustBundleAPI(mgr.GetRESTMapper())
+	if o := p.trustBundles.object(); o != nil {
+		optional = append(optional, o)
+	} else {
+		p.log.Info("the API server serves no ClusterTrustBundle API; BackendTLSPolicy caCertificateRefs to ClusterTrustBundles will not resolve")
+	}
+	if err := watch(context.Background(), mgr.GetCache(), p.box, optional...); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {

@@ -65,7 +65,7 @@ func plan(g *graph.Graph, st *state, opts infra.Options) (actions []action, conf
 		if !gw.Accepted() {
 			continue
 		}
-		want := infra.ForGateway(gw.Object, opts)
+		want := infra.ForGateway(gw.Object, opts, listenerSetListeners(gw)...)
 		for _, pair := range []struct {
 			want client.Object
 			have map[types.NamespacedName]client.Object
@@ -167,4 +167,19 @@ func (p *provisioner) apply(ctx context.Context, obj client.Object) error {
 	unstructured.RemoveNestedField(u, "spec", "template", "metadata", "creationTimestamp")
 	ac := client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u})
 	return p.client.Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership)
+}
+
+// listenerSetListeners are the valid listeners of the ListenerSets attached
+// to gw, which its proxies serve besides its own: its Service opens their
+// ports.
+func listenerSetListeners(gw *graph.Gateway) []gwv1.Listener {
+	var out []gwv1.Listener
+	for _, ls := range gw.ListenerSets {
+		for _, l := range ls.Listeners {
+			if l.Valid() {
+				out = append(out, *l.Spec)
+			}
+		}
+	}
+	return out
 }

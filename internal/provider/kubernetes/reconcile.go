@@ -34,6 +34,9 @@ func (p *Provider) sync(ctx context.Context, r client.Reader, leading bool) erro
 	if err != nil {
 		return err
 	}
+	if st.Snapshot.ClusterTrustBundles, err = p.trustBundles.list(ctx, r); err != nil {
+		return err
+	}
 	res := controlplane.Compute(st.Snapshot, graphOptions)
 	p.deliver(res.Graph)
 	p.ready.Store(true)

@@ -30,12 +30,15 @@ func readState(ctx context.Context, r client.Reader) (*state, error) {
 	var (
 		classes     gwv1.GatewayClassList
 		gateways    gwv1.GatewayList
+		sets        gwv1.ListenerSetList
 		routes      gwv1.HTTPRouteList
 		grants      gwv1.ReferenceGrantList
 		namespaces  corev1.NamespaceList
 		services    corev1.ServiceList
 		slices      discoveryv1.EndpointSliceList
 		secrets     corev1.SecretList
+		policies    gwv1.BackendTLSPolicyList
+		configMaps  corev1.ConfigMapList
 		deployments appsv1.DeploymentList
 	)
 	lists := []struct {
@@ -45,12 +48,15 @@ func readState(ctx context.Context, r client.Reader) (*state, error) {
 	}{
 		{"GatewayClasses", &classes, nil},
 		{"Gateways", &gateways, nil},
+		{"ListenerSets", &sets, nil},
 		{"HTTPRoutes", &routes, nil},
 		{"ReferenceGrants", &grants, nil},
 		{"Namespaces", &namespaces, nil},
 		{"Services", &services, nil},
 		{"EndpointSlices", &slices, nil},
 		{"Secrets", &secrets, nil},
+		{"BackendTLSPolicies", &policies, nil},
+		{"ConfigMaps", &configMaps, nil},
 		{"proxy Deployments", &deployments, []client.ListOption{client.MatchingLabels{infra.LabelManagedBy: infra.ManagedBy}}},
 	}
 	for _, l := range lists {
@@ -61,18 +67,25 @@ func readState(ctx context.Context, r client.Reader) (*state, error) {
 	s := &resource.Snapshot{
 		GatewayClasses:  pointers(classes.Items),
 		Gateways:        pointers(gateways.Items),
+		ListenerSets:    pointers(sets.Items),
 		HTTPRoutes:      pointers(routes.Items),
 		ReferenceGrants: pointers(grants.Items),
 		Namespaces:      pointers(namespaces.Items),
 		Services:        pointers(services.Items),
 		EndpointSlices:  pointers(slices.Items),
 		Secrets:         pointers(secrets.Items),
+
+		BackendTLSPolicies: pointers(policies.Items),
+		ConfigMaps:         pointers(configMaps.Items),
 	}
 	for _, g := range s.Gateways {
 		resource.DefaultGateway(g)
 	}
 	for _, r := range s.HTTPRoutes {
 		resource.DefaultHTTPRoute(r)
+	}
+	for _, ls := range s.ListenerSets {
+		resource.DefaultListenerSet(ls)
 	}
 	return &state{Snapshot: s, Deployments: pointers(deployments.Items)}, nil
 }

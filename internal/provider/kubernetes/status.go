@@ -31,8 +31,12 @@ func statusObject(obj client.Object) (status.Object, bool) {
 		o.Kind, o.Status = "GatewayClass", &t.Status
 	case *gwv1.Gateway:
 		o.Kind, o.Status = "Gateway", &t.Status
+	case *gwv1.ListenerSet:
+		o.Kind, o.Status = "ListenerSet", &t.Status
 	case *gwv1.HTTPRoute:
 		o.Kind, o.Status = "HTTPRoute", &t.Status
+	case *gwv1.BackendTLSPolicy:
+		o.Kind, o.Status = "BackendTLSPolicy", &t.Status
 	default:
 		return status.Object{}, false
 	}
@@ -46,8 +50,12 @@ func newObject(kind string) client.Object {
 		return &gwv1.GatewayClass{}
 	case "Gateway":
 		return &gwv1.Gateway{}
+	case "ListenerSet":
+		return &gwv1.ListenerSet{}
 	case "HTTPRoute":
 		return &gwv1.HTTPRoute{}
+	case "BackendTLSPolicy":
+		return &gwv1.BackendTLSPolicy{}
 	}
 	panic("kubernetes: no status of kind " + kind)
 }
@@ -61,8 +69,14 @@ func withStatus(obj client.Object, st any) client.Object {
 	case *gwv1.Gateway:
 		t.Status = *st.(*gwv1.GatewayStatus)
 		return t
+	case *gwv1.ListenerSet:
+		t.Status = *st.(*gwv1.ListenerSetStatus)
+		return t
 	case *gwv1.HTTPRoute:
 		t.Status = *st.(*gwv1.HTTPRouteStatus)
+		return t
+	case *gwv1.BackendTLSPolicy:
+		t.Status = *st.(*gwv1.PolicyStatus)
 		return t
 	}
 	panic(fmt.Sprintf("kubernetes: no status of %T", obj))
@@ -81,7 +95,13 @@ func liveObjects(s *resource.Snapshot) map[status.Key]client.Object {
 	for _, o := range s.Gateways {
 		add(o)
 	}
+	for _, o := range s.ListenerSets {
+		add(o)
+	}
 	for _, o := range s.HTTPRoutes {
+		add(o)
+	}
+	for _, o := range s.BackendTLSPolicies {
 		add(o)
 	}
 	return out
@@ -157,8 +177,12 @@ func statusChanged(obj client.Object, want status.Object) bool {
 		return !equality.Semantic.DeepEqual(*have.Status.(*gwv1.GatewayClassStatus), *w)
 	case *gwv1.GatewayStatus:
 		return !equality.Semantic.DeepEqual(*have.Status.(*gwv1.GatewayStatus), *w)
+	case *gwv1.ListenerSetStatus:
+		return !equality.Semantic.DeepEqual(*have.Status.(*gwv1.ListenerSetStatus), *w)
 	case *gwv1.HTTPRouteStatus:
 		return !equality.Semantic.DeepEqual(*have.Status.(*gwv1.HTTPRouteStatus), *w)
+	case *gwv1.PolicyStatus:
+		return !equality.Semantic.DeepEqual(*have.Status.(*gwv1.PolicyStatus), *w)
 	}
 	return false
 }

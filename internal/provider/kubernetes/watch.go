@@ -20,6 +20,7 @@ func watchedKinds() []client.Object {
 	return []client.Object{
 		&gwv1.GatewayClass{},
 		&gwv1.Gateway{},
+		&gwv1.ListenerSet{},
 		&gwv1.HTTPRoute{},
 		&gwv1.ReferenceGrant{},
 		&corev1.Namespace{},
@@ -27,12 +28,14 @@ func watchedKinds() []client.Object {
 		&discoveryv1.EndpointSlice{},
 		&corev1.Secret{},
 		&appsv1.Deployment{},
+		&gwv1.BackendTLSPolicy{},
+		&corev1.ConfigMap{},
 	}
 }
 
 // watch makes every event of every watched kind poke box. It registers the
 // informers; they start with the cache.
-func watch(ctx context.Context, c cache.Cache, box *mailbox) error {
+func watch(ctx context.Context, c cache.Cache, box *mailbox, optional ...client.Object) error {
 	h := toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(any) { box.Poke() },
 		UpdateFunc: func(oldObj, newObj any) {
@@ -46,7 +49,7 @@ func watch(ctx context.Context, c cache.Cache, box *mailbox) error {
 		},
 		DeleteFunc: func(any) { box.Poke() },
 	}
-	for _, obj := range watchedKinds() {
+	for _, obj := range append(watchedKinds(), optional...) {
 		inf, err := c.GetInformer(ctx, obj)
 		if err != nil {
 			return fmt.Errorf("watching %T: %w (are the Gateway API CRDs installed?)", obj, err)

@@ -121,7 +121,7 @@ func (a *attempts) delay(n int) time.Duration {
 // try makes one attempt on t, bounded by the per-attempt timeout. The bound
 // covers the response body too, so it is released when the body is closed.
 func (a *attempts) try(req *http.Request, t *target) (*http.Response, error) {
-	req.URL.Host = t.addr
+	req.URL.Scheme, req.URL.Host = t.scheme, t.addr
 	if a.perTry <= 0 {
 		resp, err := t.rt.RoundTrip(req)
 		if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {

@@ -6,9 +6,11 @@
 // rule's filter chain:
 //
 //   - Pool owns the upstream connection pools, one http.Transport per
-//     endpoint and protocol (HTTP/1.1 or h2c prior knowledge). Transports
+//     endpoint, protocol (HTTP/1.1 or h2c prior knowledge) and TLS settings
+//     (ir.BackendTLS: HTTP/1.1 or HTTP/2 over TLS, see tls.go). Transports
 //     outlive configuration generations: a reload that keeps an endpoint
-//     keeps its warm keep-alive connections (see Pool.Retain).
+//     and its settings keeps its warm keep-alive connections (see
+//     Pool.Retain).
 //   - Pool.Handler builds the handler of one backend: 500 when the backend
 //     is Invalid, 503 when it has no endpoints, otherwise an
 //     httputil.ReverseProxy (Rewrite, X-Forwarded-*, hop-by-hop removal,

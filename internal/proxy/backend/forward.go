@@ -2,6 +2,8 @@ package backend
 
 import (
 	"context"
+	"crypto/tls"
+	"fmt"
 	"log"
 	"log/slog"
 	"net/http"
@@ -27,28 +29,49 @@ type Builder struct {
 	errs *log.Logger // ReverseProxy's own complaints, at debug
 	// Keys are the pools used by the handlers built so far.
 	Keys map[Key]struct{}
+	// tls caches the client configurations built so far, by fingerprint;
+	// tlsErr is the first that could not be built.
+	tls    map[string]*tls.Config
+	tlsErr error
 }
 
 // NewBuilder starts building a generation on p.
 func (p *Pool) NewBuilder() *Builder {
-	return &Builder{pool: p, log: p.log, errs: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug), Keys: map[Key]struct{}{}}
+	return &Builder{pool: p, log: p.log, errs: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug), Keys: map[Key]struct{}{}, tls: map[string]*tls.Config{}}
 }
 
 // target is one endpoint with the transport that reaches it.
 type target struct {
-	addr string
-	rt   http.RoundTripper
+	addr   string
+	scheme string // "http", or "https" under a BackendTLSPolicy
+	rt     http.RoundTripper
 }
 
 func (b *Builder) targets(be *ir.Backend) []target {
+	fp, tc, err := b.clientTLS(be.TLS)
+	if err != nil {
+		if b.tlsErr == nil {
+			b.tlsErr = fmt.Errorf("backend %q: %w", be.Name, err)
+		}
+		return nil
+	}
+	scheme := "http"
+	if tc != nil {
+		scheme = "https"
+	}
 	ts := make([]target, len(be.Endpoints))
 	for i, ep := range be.Endpoints {
 		k := KeyFor(be.Protocol, ep)
+		k.TLS = fp
 		b.Keys[k] = struct{}{}
-		ts[i] = target{addr: k.Addr, rt: b.pool.Transport(k)}
+		ts[i] = target{addr: k.Addr, scheme: scheme, rt: b.pool.Transport(k, tc)}
 	}
 	return ts
 }
+
+// Err is the first backend of the generation that could not be built (its
+// TLS settings do not load): the generation must be refused.
+func (b *Builder) Err() error { return b.tlsErr }
 
 // Backend returns the handler that forwards to be under pol: 500 if be is
 // invalid, 503 if it has no endpoints, else a reverse proxy.
@@ -59,11 +82,19 @@ func (b *Builder) Backend(be *ir.Backend, pol Policy) http.Handler {
 	if len(be.Endpoints) == 0 {
 		return statusNoEndpoints
 	}
-	tr := newAttempts(b.targets(be), pol, b.log.With("backend", be.Name))
+	ts := b.targets(be)
+	if len(ts) == 0 {
+		return statusInvalid // only when its TLS settings failed: see Err
+	}
+	tr := newAttempts(ts, pol, b.log.With("backend", be.Name))
 	rp := &httputil.ReverseProxy{
-		Rewrite:       rewrite,
-		Transport:     tr,
-		FlushInterval: -1, // stream everything as it comes: SSE, gRPC, long polls
+		Rewrite:   rewrite,
+		Transport: tr,
+		// 0, not -1: ReverseProxy still flushes at once for streaming
+		// responses (text/event-stream, or no Content-Length: gRPC, long
+		// polls), and a sized response goes out in one write instead of a
+		// header flush plus a body write (about a fifth fewer syscalls).
+		FlushInterval: 0,
 		BufferPool:    copyBuffers,
 		ErrorLog:      b.errs,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -72,7 +103,15 @@ func (b *Builder) Backend(be *ir.Backend, pol Policy) http.Handler {
 			s.ServeHTTP(w, r)
 		},
 	}
-	return rp
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A proxy passes a response without Content-Type on as it is; a nil
+		// entry stops net/http from sniffing one, and ReverseProxy's header
+		// copy appends to it when the backend sent one.
+		if h := w.Header(); h["Content-Type"] == nil {
+			h["Content-Type"] = nil
+		}
+		rp.ServeHTTP(w, r)
+	})
 }
 
 // rewrite prepares the outbound request. The endpoint is chosen per attempt

@@ -73,7 +73,9 @@ func (b *Builder) AddMirror(m *Mirrors, be *ir.Backend) {
 	if _, ok := m.targets[be.Name]; ok {
 		return
 	}
-	m.targets[be.Name] = &mirrorTarget{targets: b.targets(be)}
+	if ts := b.targets(be); len(ts) > 0 {
+		m.targets[be.Name] = &mirrorTarget{targets: ts}
+	}
 }
 
 // Mirror sends r, a private copy made by the RequestMirror filter (body
@@ -102,7 +104,7 @@ func (m *Mirrors) Mirror(be *ir.Backend, r *http.Request) {
 	defer cancel()
 	out := r.WithContext(ctx)
 	u := *r.URL
-	u.Scheme, u.Host = "http", tg.addr
+	u.Scheme, u.Host = tg.scheme, tg.addr
 	out.URL = &u
 	out.RequestURI = ""
 	removeHopHeaders(out.Header)

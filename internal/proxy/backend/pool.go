@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ const (
 	tcpKeepAlive        = 30 * time.Second
 	idleConnTimeout     = 90 * time.Second
 	maxIdleConnsPerHost = 1024
+	tlsHandshakeTimeout = 10 * time.Second
 )
 
 // Key identifies one upstream connection pool: an endpoint and the protocol
@@ -25,6 +27,9 @@ const (
 type Key struct {
 	H2C  bool
 	Addr string // host:port
+	// TLS is the fingerprint of the backend TLS settings (tlsFingerprint),
+	// "" for cleartext. With TLS, H2C means HTTP/2 over TLS (ALPN h2).
+	TLS string
 }
 
 // Pool hands out one http.Transport per Key and keeps it across
@@ -54,19 +59,21 @@ func KeyFor(proto ir.BackendProtocol, ep ir.Endpoint) Key {
 	return Key{H2C: proto == ir.BackendH2C, Addr: net.JoinHostPort(ep.Address, strconv.Itoa(int(ep.Port)))}
 }
 
-// Transport returns the transport of k, creating it on first use.
-func (p *Pool) Transport(k Key) *http.Transport {
+// Transport returns the transport of k, creating it on first use. tc is
+// the TLS client configuration of k.TLS (nil for cleartext); equal keys have
+// equal settings, so a transport made for an earlier generation is reused.
+func (p *Pool) Transport(k Key, tc *tls.Config) *http.Transport {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t, ok := p.transports[k]; ok {
 		return t
 	}
-	t := p.newTransport(k.H2C)
+	t := p.newTransport(k.H2C, tc)
 	p.transports[k] = t
 	return t
 }
 
-func (p *Pool) newTransport(h2c bool) *http.Transport {
+func (p *Pool) newTransport(h2c bool, tc *tls.Config) *http.Transport {
 	t := &http.Transport{
 		Proxy:                 nil, // never from the environment
 		DialContext:           p.dialer.DialContext,
@@ -77,11 +84,26 @@ func (p *Pool) newTransport(h2c bool) *http.Transport {
 		DisableCompression: true,
 		Protocols:          new(http.Protocols),
 	}
-	if h2c {
+	if tc != nil {
+		// Each transport owns its copy: the transport edits NextProtos, and
+		// sessions are resumed only with the endpoint that issued them.
+		tc = tc.Clone()
+		tc.ClientSessionCache = tls.NewLRUClientSessionCache(sessionCacheSize)
+		t.TLSClientConfig = tc
+		t.TLSHandshakeTimeout = tlsHandshakeTimeout
+	}
+	switch {
+	case tc != nil && h2c:
+		tc.NextProtos = []string{"h2"}
+		t.Protocols.SetHTTP2(true)
+	case tc != nil:
+		tc.NextProtos = []string{"http/1.1"}
+		t.Protocols.SetHTTP1(true)
+	case h2c:
 		// Prior knowledge: with only UnencryptedHTTP2 set, http:// requests
 		// speak HTTP/2 from the first byte.
 		t.Protocols.SetUnencryptedHTTP2(true)
-	} else {
+	default:
 		t.Protocols.SetHTTP1(true)
 	}
 	return t
@@ -97,7 +119,7 @@ func (p *Pool) Retain(keep map[Key]struct{}) {
 		if _, ok := keep[k]; !ok {
 			delete(p.transports, k)
 			t.CloseIdleConnections()
-			p.log.Debug("upstream pool closed", "endpoint", k.Addr, "h2c", k.H2C)
+			p.log.Debug("upstream pool closed", "endpoint", k.Addr, "h2c", k.H2C, "tls", k.TLS != "")
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,17 +30,41 @@ type Result struct {
 	Status int
 }
 
+// PreRoutingFunc returns the handler a virtual host runs before route
+// matching (client certificate checks, listener filters), wrapping next,
+// which matches the request and serves it; it returns next when vh has
+// nothing to run. next reads the request as the pre-routing handler passes
+// it on, except its Host, which keeps the value that selected the virtual
+// host.
+type PreRoutingFunc func(vh *ir.VirtualHost, next http.Handler) (http.Handler, error)
+
+// Option configures New.
+type Option func(*options)
+
+type options struct{ pre PreRoutingFunc }
+
+// WithPreRouting makes ServeHTTP run f's handler of the selected virtual host
+// before route matching.
+func WithPreRouting(f PreRoutingFunc) Option { return func(o *options) { o.pre = f } }
+
 // New compiles the match table of l. It reads l (and keeps pointers into it
 // for Matched) but never modifies it. An error names the virtual host, route,
 // rule and field at fault.
-func New(l *ir.Listener, build BuildFunc) (*Table, error) {
+func New(l *ir.Listener, build BuildFunc, opts ...Option) (*Table, error) {
 	if build == nil {
 		return nil, errors.New("router: nil BuildFunc")
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	t := &Table{hosts: hostIndex[*vhost]{exact: map[string]*vhost{}, wild: map[string]*vhost{}}}
 	for i := range l.VirtualHosts {
 		vh := &l.VirtualHosts[i]
 		v, err := newVHost(vh, build)
+		if err == nil && o.pre != nil {
+			err = v.setPreRouting(vh, o.pre)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("listener %q virtual host %q: %w", l.Name, vh.Name, err)
 		}
@@ -73,7 +98,17 @@ func New(l *ir.Listener, build BuildFunc) (*Table, error) {
 // TLS settings belong to the SNI's listener. Route does not allocate unless
 // the Host has upper-case letters or a matched value is percent-encoded.
 func (t *Table) Route(r *http.Request, sni string) Result {
-	host := r.Host
+	v, host, status := t.virtualHost(r, sni)
+	if status != 0 {
+		return Result{Status: status}
+	}
+	return v.route(r, host)
+}
+
+// virtualHost selects the virtual host of r (see Route); status is set when
+// there is none.
+func (t *Table) virtualHost(r *http.Request, sni string) (v *vhost, host string, status int) {
+	host = r.Host
 	if host == "" {
 		host = r.URL.Host
 	}
@@ -82,12 +117,17 @@ func (t *Table) Route(r *http.Request, sni string) Result {
 	if sni != "" {
 		sv, sok := t.hosts.lookup(canonicalHost(sni))
 		if ok && (!sok || sv != v) {
-			return Result{Status: http.StatusMisdirectedRequest}
+			return nil, host, http.StatusMisdirectedRequest
 		}
 	}
 	if !ok {
-		return Result{Status: http.StatusNotFound}
+		return nil, host, http.StatusNotFound
 	}
+	return v, host, 0
+}
+
+// route matches r against the routes of v for host.
+func (v *vhost) route(r *http.Request, host string) Result {
 	e := v.find(r, host)
 	if e == nil {
 		return Result{Status: http.StatusNotFound}
@@ -103,10 +143,57 @@ func (t *Table) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		sni = r.TLS.ServerName
 	}
-	res := t.Route(r, sni)
+	v, host, status := t.virtualHost(r, sni)
+	if status != 0 {
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	if v.pre != nil {
+		v.pre.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), selectedKey{}, selected{host: host, rawHost: r.Host})))
+		return
+	}
+	v.serve(w, r, host)
+}
+
+// serve routes r on v and runs the rule's handler with the Matched value in
+// the request context, or answers 404.
+func (v *vhost) serve(w http.ResponseWriter, r *http.Request, host string) {
+	res := v.route(r, host)
 	if res.Handler == nil {
 		http.Error(w, http.StatusText(res.Status), res.Status)
 		return
 	}
 	res.Handler.ServeHTTP(w, r.WithContext(NewContext(r.Context(), res.Matched)))
+}
+
+// selectedKey carries the selected value from ServeHTTP through a
+// pre-routing handler to route matching.
+type selectedKey struct{}
+
+// selected is what chose the virtual host: the canonical host and r.Host
+// as the client sent it.
+type selected struct{ host, rawHost string }
+
+// setPreRouting builds v's pre-routing handler. Route matching after it uses
+// the host that selected v, and r.Host is put back if the handler changed
+// it: pre-routing must not change which host a request is for.
+func (v *vhost) setPreRouting(vh *ir.VirtualHost, f PreRoutingFunc) error {
+	next := &afterPreRouting{v}
+	h, err := f(vh, next)
+	if err != nil {
+		return err
+	}
+	if h != http.Handler(next) {
+		v.pre = h
+	}
+	return nil
+}
+
+// afterPreRouting is the end of a pre-routing handler: route matching.
+type afterPreRouting struct{ v *vhost }
+
+func (a *afterPreRouting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sel, _ := r.Context().Value(selectedKey{}).(selected)
+	r.Host = sel.rawHost
+	a.v.serve(w, r, sel.host)
 }

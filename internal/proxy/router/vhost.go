@@ -27,6 +27,9 @@ type candidates []*group
 
 type vhost struct {
 	routes hostIndex[candidates]
+	// pre runs before route matching and ends in serve; nil when the
+	// virtual host has nothing to run first.
+	pre http.Handler
 }
 
 // find returns the first entry matching r among the candidates for host.

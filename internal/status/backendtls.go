@@ -1,0 +1,80 @@
+package status
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"portico.dev/portico/internal/graph"
+	"portico.dev/portico/internal/resource"
+)
+
+// maxAncestors is the most entries PolicyStatus.ancestors may hold; past it
+// no entry is added (the spec forbids it).
+const maxAncestors = 16
+
+// backendTLSPolicy projects a BackendTLSPolicy: one ancestor entry per
+// Gateway of ours it applies through, with Accepted and ResolvedRefs.
+// Entries of other controllers stay as they are and where they are. ok is
+// false when the policy concerns none of our Gateways and had no entry of
+// ours: there is nothing to write.
+func (p *projector) backendTLSPolicy(bp *graph.BackendTLSPolicy) (Object, bool) {
+	o := bp.Object
+	var prev []gwv1.PolicyAncestorStatus
+	if po, ok := p.prev[Key{"BackendTLSPolicy", o.Namespace, o.Name}]; ok {
+		prev = po.Status.(*gwv1.PolicyStatus).Ancestors
+	}
+	hadOurs := false
+	for _, a := range prev {
+		hadOurs = hadOurs || a.ControllerName == resource.ControllerName
+	}
+	if len(bp.Ancestors) == 0 && !hadOurs {
+		return Object{}, false
+	}
+
+	ours := make([]gwv1.PolicyAncestorStatus, len(bp.Ancestors))
+	for i, a := range bp.Ancestors {
+		ref := gatewayAncestorRef(a.Gateway)
+		var prevConds []metav1.Condition
+		for _, pa := range prev {
+			if pa.ControllerName == resource.ControllerName && sameParentRef(pa.AncestorRef, ref) {
+				prevConds = pa.Conditions
+			}
+		}
+		conds := []metav1.Condition{a.Accepted, bp.ResolvedRefs}
+		ours[i] = gwv1.PolicyAncestorStatus{
+			AncestorRef:    ref,
+			ControllerName: resource.ControllerName,
+			Conditions:     mergeConditions(prevConds, conds, routeTypes, o.Generation, p.now),
+		}
+	}
+	// Keep the order of the live list: other controllers' entries untouched,
+	// ours updated in place or dropped, new ones of ours at the end.
+	st := &gwv1.PolicyStatus{Ancestors: []gwv1.PolicyAncestorStatus{}}
+	used := make([]bool, len(ours))
+	for _, pa := range prev {
+		if pa.ControllerName != resource.ControllerName {
+			st.Ancestors = append(st.Ancestors, pa)
+			continue
+		}
+		for i := range ours {
+			if !used[i] && sameParentRef(pa.AncestorRef, ours[i].AncestorRef) {
+				st.Ancestors = append(st.Ancestors, ours[i])
+				used[i] = true
+			}
+		}
+	}
+	for i := range ours {
+		if !used[i] && len(st.Ancestors) < maxAncestors {
+			st.Ancestors = append(st.Ancestors, ours[i])
+		}
+	}
+	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "BackendTLSPolicy",
+		Metadata: Metadata{Namespace: o.Namespace, Name: o.Name, Generation: o.Generation}, Status: st}, true
+}
+
+func gatewayAncestorRef(gw *graph.Gateway) gwv1.ParentReference {
+	group := gwv1.Group(gwv1.GroupName)
+	kind := gwv1.Kind("Gateway")
+	ns := gwv1.Namespace(gw.Object.Namespace)
+	return gwv1.ParentReference{Group: &group, Kind: &kind, Namespace: &ns, Name: gwv1.ObjectName(gw.Object.Name)}
+}
