@@ -117,7 +117,7 @@ func (h *handler) echo(r *http.Request) Echo {
 		Ingress:   h.opts.Ingress,
 		Service:   h.opts.Service,
 		Pod:       h.opts.Name,
-		TLS:       tlsInfo(r.TLS),
+		TLS:       NewTLSInfo(r.TLS),
 	}
 }
 

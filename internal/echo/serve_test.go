@@ -2,16 +2,9 @@ package echo
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"portico.dev/portico/internal/testcert"
 )
 
 // startServe runs Serve in the background and returns the bound addresses;
@@ -110,12 +105,13 @@ func TestServeHTTP1AndH2COnOnePort(t *testing.T) {
 
 func TestServeTLS(t *testing.T) {
 	dir := t.TempDir()
-	certPEM, keyPEM := selfSigned(t, "echo.example.com")
+	ca := testcert.NewCA(t, "echo CA")
+	cert := ca.Server(t, "echo.example.com")
 	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+	if err := os.WriteFile(certFile, cert.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+	if err := os.WriteFile(keyFile, cert.KeyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	opts := testOptions()
@@ -123,10 +119,8 @@ func TestServeTLS(t *testing.T) {
 	opts.TLSCertFile, opts.TLSKeyFile = certFile, keyFile
 	_, secure, _ := startServe(t, opts)
 
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(certPEM)
 	tr := &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: pool, ServerName: "echo.example.com"},
+		TLSClientConfig:   &tls.Config{RootCAs: ca.Pool(), ServerName: "echo.example.com"},
 		ForceAttemptHTTP2: true,
 	}
 	resp, err := (&http.Client{Transport: tr}).Get("https://" + secure.String() + "/secure")
@@ -180,32 +174,4 @@ func TestServeRejectsBadOptions(t *testing.T) {
 			}
 		})
 	}
-}
-
-func selfSigned(t *testing.T, host string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: host},
-		DNSNames:     []string{host},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:         true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 }

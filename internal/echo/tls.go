@@ -16,7 +16,8 @@ type TLSInfo struct {
 	CipherSuite        string   `json:"cipherSuite"`
 }
 
-func tlsInfo(cs *tls.ConnectionState) *TLSInfo {
+// NewTLSInfo describes cs; it is nil when cs is.
+func NewTLSInfo(cs *tls.ConnectionState) *TLSInfo {
 	if cs == nil {
 		return nil
 	}

@@ -39,10 +39,7 @@ type Backend struct {
 // resolveBackend resolves one reference from an HTTPRoute. On failure it
 // returns the Backend with Invalid set and the ResolvedRefs=False condition.
 func resolveBackend(route *gwv1.HTTPRoute, field string, ref *gwv1.BackendObjectReference, ix *resource.Index, standalone bool) (*Backend, *metav1.Condition) {
-	ns := route.Namespace
-	if ref.Namespace != nil {
-		ns = string(*ref.Namespace)
-	}
+	ns := refNamespace(route.Namespace, ref.Namespace)
 	b := &Backend{Name: fmt.Sprintf("%s/%s", ns, ref.Name)}
 	if ref.Port != nil {
 		b.Name += fmt.Sprintf(":%d", *ref.Port)
@@ -51,14 +48,7 @@ func resolveBackend(route *gwv1.HTTPRoute, field string, ref *gwv1.BackendObject
 		b.Invalid = c.Message
 		return b, &c
 	}
-	group, kind := "", "Service"
-	if ref.Group != nil {
-		group = string(*ref.Group)
-	}
-	if ref.Kind != nil {
-		kind = string(*ref.Kind)
-	}
-	if group != "" || kind != "Service" {
+	if group, kind := refGroupKind(ref.Group, ref.Kind, "Service"); group != "" || kind != "Service" {
 		return fail(conditions.RouteInvalidKind(fmt.Sprintf(
 			"%s: %s is not a supported backend kind; reference a core Service", field, qualifiedKind(group, kind))))
 	}
@@ -98,6 +88,19 @@ func resolveBackend(route *gwv1.HTTPRoute, field string, ref *gwv1.BackendObject
 	b.RequiresTLS = tlsAppProtocol(port.AppProtocol)
 	b.Endpoints = readyEndpoints(ix.SlicesByService[types.NamespacedName{Namespace: ns, Name: svc.Name}], port.Name, standalone)
 	return b, nil
+}
+
+// refGroupKind is a reference's group and kind: the core group and kind def
+// when unset.
+func refGroupKind(group *gwv1.Group, kind *gwv1.Kind, def string) (string, string) {
+	g, k := "", def
+	if group != nil {
+		g = string(*group)
+	}
+	if kind != nil {
+		k = string(*kind)
+	}
+	return g, k
 }
 
 func qualifiedKind(group, kind string) string {

@@ -499,21 +499,11 @@ func resolveBackendClientCertificate(gw *Gateway, ix *resource.Index) {
 	ref := obj.Spec.TLS.Backend.ClientCertificateRef
 	const field = "spec.tls.backend.clientCertificateRef"
 	cond := func() metav1.Condition {
-		group, kind := "", "Secret"
-		if ref.Group != nil {
-			group = string(*ref.Group)
-		}
-		if ref.Kind != nil {
-			kind = string(*ref.Kind)
-		}
-		if group != "" || kind != "Secret" {
+		if group, kind := refGroupKind(ref.Group, ref.Kind, "Secret"); group != "" || kind != "Secret" {
 			return conditions.GatewayInvalidClientCertificateRef(fmt.Sprintf(
 				"%s: %s is not supported; reference a core Secret of type kubernetes.io/tls", field, qualifiedKind(group, kind)))
 		}
-		ns := obj.Namespace
-		if ref.Namespace != nil {
-			ns = string(*ref.Namespace)
-		}
+		ns := refNamespace(obj.Namespace, ref.Namespace)
 		if !permitted(ix, refFrom{gwv1.GroupName, "Gateway", obj.Namespace}, refTo{"", "Secret", ns, string(ref.Name)}) {
 			return conditions.GatewayRefNotPermitted(fmt.Sprintf(
 				"%s: Secret %s/%s is in another namespace and no ReferenceGrant in %s allows it; add a ReferenceGrant from Gateway in %s",

@@ -32,21 +32,11 @@ func resolveCertificates(from refFrom, spec *gwv1.Listener, ix *resource.Index) 
 	}
 	for i, ref := range spec.TLS.CertificateRefs {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		group, kind := "", "Secret"
-		if ref.Group != nil {
-			group = string(*ref.Group)
-		}
-		if ref.Kind != nil {
-			kind = string(*ref.Kind)
-		}
-		if group != "" || kind != "Secret" {
+		if group, kind := refGroupKind(ref.Group, ref.Kind, "Secret"); group != "" || kind != "Secret" {
 			fail(conditions.ListenerInvalidCertificateRef(fmt.Sprintf("%s: %s/%s is not supported; reference a core Secret", f, group, kind)))
 			continue
 		}
-		ns := from.namespace
-		if ref.Namespace != nil {
-			ns = string(*ref.Namespace)
-		}
+		ns := refNamespace(from.namespace, ref.Namespace)
 		if ns != from.namespace && !permitted(ix, from, refTo{"", "Secret", ns, string(ref.Name)}) {
 			fail(conditions.ListenerCertRefNotPermitted(fmt.Sprintf(
 				"%s: Secret %s/%s is in another namespace and no ReferenceGrant in %s allows it; add a ReferenceGrant from %s in %s",

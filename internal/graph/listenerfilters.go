@@ -93,10 +93,7 @@ func resolveListenerFilters(g *Graph, ix *resource.Index, standalone bool) {
 // in the listener's namespace, or in another one that a ReferenceGrant from
 // the listener's Gateway (or ListenerSet) opens.
 func resolveFilterBackend(l *Listener, field string, ref *gwv1.BackendObjectReference, ix *resource.Index, standalone bool) (*Backend, *metav1.Condition) {
-	ns := l.Namespace()
-	if ref.Namespace != nil {
-		ns = string(*ref.Namespace)
-	}
+	ns := refNamespace(l.Namespace(), ref.Namespace)
 	invalid := func(c metav1.Condition) (*Backend, *metav1.Condition) {
 		b := &Backend{Name: fmt.Sprintf("%s/%s", ns, ref.Name), Invalid: c.Message}
 		if ref.Port != nil {
@@ -104,14 +101,7 @@ func resolveFilterBackend(l *Listener, field string, ref *gwv1.BackendObjectRefe
 		}
 		return b, &c
 	}
-	if (ref.Group != nil && *ref.Group != "") || (ref.Kind != nil && *ref.Kind != "Service") {
-		group, kind := "", "Service"
-		if ref.Group != nil {
-			group = string(*ref.Group)
-		}
-		if ref.Kind != nil {
-			kind = string(*ref.Kind)
-		}
+	if group, kind := refGroupKind(ref.Group, ref.Kind, "Service"); group != "" || kind != "Service" {
 		return invalid(conditions.ListenerInvalidFilterRef(fmt.Sprintf(
 			"%s: %s is not a supported backend kind; reference a core Service", field, qualifiedKind(group, kind))))
 	}

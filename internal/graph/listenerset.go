@@ -51,14 +51,7 @@ func (ls *ListenerSet) onlyListenersInvalid() bool {
 // conflict rules (mergeListeners). It returns every such ListenerSet, in
 // precedence order (oldest first, then by "namespace/name").
 func buildListenerSets(s *resource.Snapshot, ix *resource.Index, gws []*Gateway, warnings *[]string) []*ListenerSet {
-	ours := map[types.NamespacedName]*Gateway{}
-	for _, gw := range gws {
-		ours[gw.NamespacedName()] = gw
-	}
-	exists := map[types.NamespacedName]bool{}
-	for _, gw := range s.Gateways {
-		exists[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}] = true
-	}
+	gateways := indexParents(s, gws, s.Gateways)
 	var out []*ListenerSet
 	attached := map[*Gateway][]*ListenerSet{}
 	for _, obj := range sortedBy(s.ListenerSets, func(ls *gwv1.ListenerSet) *metav1.ObjectMeta { return &ls.ObjectMeta }) {
@@ -71,13 +64,10 @@ func buildListenerSets(s *resource.Snapshot, ix *resource.Index, gws []*Gateway,
 			}
 			continue
 		}
-		key := types.NamespacedName{Namespace: obj.Namespace, Name: string(ref.Name)}
-		if ref.Namespace != nil {
-			key.Namespace = string(*ref.Namespace)
-		}
-		gw, ok := ours[key]
-		if !ok && (exists[key] || !s.Standalone) {
-			continue // another controller's Gateway, or unknowable in a cluster
+		key := types.NamespacedName{Namespace: refNamespace(obj.Namespace, ref.Namespace), Name: string(ref.Name)}
+		gw, ours := gateways.find(key)
+		if !ours {
+			continue
 		}
 		ls := &ListenerSet{Object: obj, Gateway: gw}
 		out = append(out, ls)
@@ -270,24 +260,13 @@ func isListenerSetRef(ref gwv1.ParentReference) bool {
 // ListenerSet is not ours to answer for (its parent is another
 // controller's, or, in a cluster, it does not exist).
 func listenerSetParents(s *resource.Snapshot, sets []*ListenerSet) func(ref gwv1.ParentReference, ns string) *Parent {
-	ours := map[types.NamespacedName]*ListenerSet{}
-	for _, ls := range sets {
-		ours[ls.NamespacedName()] = ls
-	}
-	exists := map[types.NamespacedName]bool{}
-	for _, ls := range s.ListenerSets {
-		exists[types.NamespacedName{Namespace: ls.Namespace, Name: ls.Name}] = true
-	}
+	listenerSets := indexParents(s, sets, s.ListenerSets)
 	return func(ref gwv1.ParentReference, ns string) *Parent {
-		key := types.NamespacedName{Namespace: ns, Name: string(ref.Name)}
-		if ref.Namespace != nil {
-			key.Namespace = string(*ref.Namespace)
-		}
-		ls, ok := ours[key]
-		if !ok {
-			if exists[key] || !s.Standalone {
-				return nil
-			}
+		ls, ours := listenerSets.find(types.NamespacedName{Namespace: refNamespace(ns, ref.Namespace), Name: string(ref.Name)})
+		switch {
+		case !ours:
+			return nil
+		case ls == nil:
 			return &Parent{Ref: ref}
 		}
 		return &Parent{Ref: ref, ListenerSet: ls, Gateway: ls.Gateway}

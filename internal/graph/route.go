@@ -45,14 +45,7 @@ func (p *Parent) Attached() bool { return p.Accepted.Status == metav1.ConditionT
 
 func buildHTTPRoutes(s *resource.Snapshot, ix *resource.Index, gws []*Gateway, sets []*ListenerSet) []*HTTPRoute {
 	listenerSetParent := listenerSetParents(s, sets)
-	ours := map[types.NamespacedName]*Gateway{}
-	for _, gw := range gws {
-		ours[gw.NamespacedName()] = gw
-	}
-	exists := map[types.NamespacedName]bool{}
-	for _, gw := range s.Gateways {
-		exists[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}] = true
-	}
+	gateways := indexParents(s, gws, s.Gateways)
 	var out []*HTTPRoute
 	for _, obj := range sortedBy(s.HTTPRoutes, func(r *gwv1.HTTPRoute) *metav1.ObjectMeta { return &r.ObjectMeta }) {
 		r := &HTTPRoute{Object: obj}
@@ -66,13 +59,9 @@ func buildHTTPRoutes(s *resource.Snapshot, ix *resource.Index, gws []*Gateway, s
 			if !isGatewayRef(ref) {
 				continue
 			}
-			key := types.NamespacedName{Namespace: obj.Namespace, Name: string(ref.Name)}
-			if ref.Namespace != nil {
-				key.Namespace = string(*ref.Namespace)
-			}
-			gw, ok := ours[key]
-			if !ok && (exists[key] || !s.Standalone) {
-				continue // another controller's Gateway, or unknowable in a cluster
+			gw, ours := gateways.find(types.NamespacedName{Namespace: refNamespace(obj.Namespace, ref.Namespace), Name: string(ref.Name)})
+			if !ours {
+				continue
 			}
 			r.Parents = append(r.Parents, &Parent{Ref: ref, Gateway: gw})
 		}
@@ -86,6 +75,44 @@ func buildHTTPRoutes(s *resource.Snapshot, ix *resource.Index, gws []*Gateway, s
 		out = append(out, r)
 	}
 	return out
+}
+
+// parents indexes the parents of one kind (Gateways, ListenerSets) that
+// references may name: ours, and every one that exists.
+type parents[P any] struct {
+	ours       map[types.NamespacedName]P
+	exists     map[types.NamespacedName]bool
+	standalone bool
+}
+
+// indexParents indexes ours among all the parents of one kind in s.
+func indexParents[P interface{ NamespacedName() types.NamespacedName }, O metav1.Object](s *resource.Snapshot, ours []P, all []O) parents[P] {
+	ps := parents[P]{ours: map[types.NamespacedName]P{}, exists: map[types.NamespacedName]bool{}, standalone: s.Standalone}
+	for _, p := range ours {
+		ps.ours[p.NamespacedName()] = p
+	}
+	for _, o := range all {
+		ps.exists[types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}] = true
+	}
+	return ps
+}
+
+// find returns the parent named key, and whether it is ours to answer for.
+// It is not when it is another controller's, or, in a cluster, when it does
+// not exist (yet). In standalone mode one that does not exist is ours to
+// report: p is then the zero P.
+func (ps parents[P]) find(key types.NamespacedName) (p P, ours bool) {
+	p, ok := ps.ours[key]
+	return p, ok || (ps.standalone && !ps.exists[key])
+}
+
+// refNamespace is the namespace a reference from namespace from names: ns
+// when set.
+func refNamespace(from string, ns *gwv1.Namespace) string {
+	if ns != nil {
+		return string(*ns)
+	}
+	return from
 }
 
 func isGatewayRef(ref gwv1.ParentReference) bool {
@@ -186,19 +213,11 @@ func parentKind(ref gwv1.ParentReference) string {
 }
 
 func parentName(r *gwv1.HTTPRoute, ref gwv1.ParentReference) string {
-	ns := r.Namespace
-	if ref.Namespace != nil {
-		ns = string(*ref.Namespace)
-	}
-	return ns + "/" + string(ref.Name)
+	return refNamespace(r.Namespace, ref.Namespace) + "/" + string(ref.Name)
 }
 
 func describeRef(r *gwv1.HTTPRoute, ref gwv1.ParentReference) string {
-	ns := r.Namespace
-	if ref.Namespace != nil {
-		ns = string(*ref.Namespace)
-	}
-	s := ns + "/" + string(ref.Name)
+	s := parentName(r, ref)
 	if ref.SectionName != nil {
 		s += " sectionName " + string(*ref.SectionName)
 	}

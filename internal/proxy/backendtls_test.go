@@ -1,84 +1,18 @@
 package proxy
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/testcert"
 )
-
-// backendCA is a CA that issues the certificates of TLS backends and of the
-// proxy's client certificate.
-type backendCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  string
-}
-
-func newBackendCA(t *testing.T, cn string) *backendCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &backendCA{cert: cert, key: key, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
-}
-
-// issue makes a leaf for the DNS names and URIs given; usage is ServerAuth
-// or ClientAuth.
-func (ca *backendCA) issue(t *testing.T, usage x509.ExtKeyUsage, names []string, uris ...string) (tls.Certificate, ir.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "leaf"},
-		DNSNames: names, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-	}
-	for _, u := range uris {
-		pu, _ := url.Parse(u)
-		tmpl.URIs = append(tmpl.URIs, pu)
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair, ir.Certificate{Name: "ns/client", CertPEM: string(certPEM), KeyPEM: string(keyPEM)}
-}
 
 // tlsSeen is what tlsBackend answers: what the backend saw of the TLS
 // connection.
@@ -90,7 +24,7 @@ type tlsSeen struct {
 
 // tlsBackend is an HTTPS backend with cert; clientCAs, when set, makes it
 // require a client certificate they sign. conns counts its connections.
-func tlsBackend(t *testing.T, cert tls.Certificate, clientCAs *backendCA, h2 bool) (*httptest.Server, *atomic.Int64) {
+func tlsBackend(t *testing.T, cert tls.Certificate, clientCAs *testcert.CA, h2 bool) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var conns atomic.Int64
 	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -102,9 +36,7 @@ func tlsBackend(t *testing.T, cert tls.Certificate, clientCAs *backendCA, h2 boo
 	}))
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	if clientCAs != nil {
-		pool := x509.NewCertPool()
-		pool.AddCert(clientCAs.cert)
-		s.TLS.ClientCAs = pool
+		s.TLS.ClientCAs = clientCAs.Pool()
 		s.TLS.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	s.EnableHTTP2 = h2
@@ -136,13 +68,13 @@ func getSeen(t *testing.T, url string) (int, tlsSeen) {
 // SNI, verified against the policy's CA for that hostname.
 func TestBackendTLSVerifiesHostnameAgainstCA(t *testing.T) {
 	h := newHarness(t)
-	ca := newBackendCA(t, "backend CA")
-	other := newBackendCA(t, "other CA")
-	cert, _ := ca.issue(t, x509.ExtKeyUsageServerAuth, []string{"abc.example.com"})
+	ca := testcert.NewCA(t, "backend CA")
+	other := testcert.NewCA(t, "other CA")
+	cert := ca.Server(t, "abc.example.com").TLS()
 	s, _ := tlsBackend(t, cert, nil, false)
-	good := ir.BackendTLS{ServerName: "abc.example.com", CACertificatesPEM: ca.pem}
-	wrongHost := ir.BackendTLS{ServerName: "mismatch.example.com", CACertificatesPEM: ca.pem}
-	wrongCA := ir.BackendTLS{ServerName: "abc.example.com", CACertificatesPEM: other.pem}
+	good := ir.BackendTLS{ServerName: "abc.example.com", CACertificatesPEM: string(ca.CertPEM)}
+	wrongHost := ir.BackendTLS{ServerName: "mismatch.example.com", CACertificatesPEM: string(ca.CertPEM)}
+	wrongCA := ir.BackendTLS{ServerName: "abc.example.com", CACertificatesPEM: string(other.CertPEM)}
 	url := h.serve(vhost("", route("r",
 		prefixRule("/good", tlsTo("good", s, good)),
 		prefixRule("/host", tlsTo("host", s, wrongHost)),
@@ -163,11 +95,11 @@ func TestBackendTLSVerifiesHostnameAgainstCA(t *testing.T) {
 // or URI, is enough; the hostname is then only the SNI.
 func TestBackendTLSSubjectAltNames(t *testing.T) {
 	h := newHarness(t)
-	ca := newBackendCA(t, "backend CA")
-	cert, _ := ca.issue(t, x509.ExtKeyUsageServerAuth, []string{"abc.example.com"}, "spiffe://abc.example.com/test-identity")
+	ca := testcert.NewCA(t, "backend CA")
+	cert := ca.Server(t, "abc.example.com", "spiffe://abc.example.com/test-identity").TLS()
 	s, _ := tlsBackend(t, cert, nil, false)
 	with := func(sans ...ir.SubjectAltName) ir.BackendTLS {
-		return ir.BackendTLS{ServerName: "sni.example.com", CACertificatesPEM: ca.pem, SubjectAltNames: sans}
+		return ir.BackendTLS{ServerName: "sni.example.com", CACertificatesPEM: string(ca.CertPEM), SubjectAltNames: sans}
 	}
 	cases := []struct {
 		name string
@@ -201,12 +133,13 @@ func TestBackendTLSSubjectAltNames(t *testing.T) {
 // one; without it they refuse the handshake.
 func TestBackendTLSClientCertificate(t *testing.T) {
 	h := newHarness(t)
-	ca := newBackendCA(t, "backend CA")
-	cert, _ := ca.issue(t, x509.ExtKeyUsageServerAuth, []string{"abc.example.com"})
-	_, clientCert := ca.issue(t, x509.ExtKeyUsageClientAuth, nil)
+	ca := testcert.NewCA(t, "backend CA")
+	cert := ca.Server(t, "abc.example.com").TLS()
+	client := ca.Client(t, "leaf")
+	clientCert := ir.Certificate{Name: "ns/client", CertPEM: string(client.CertPEM), KeyPEM: string(client.KeyPEM)}
 	s, _ := tlsBackend(t, cert, ca, false)
-	with := ir.BackendTLS{ServerName: "abc.example.com", CACertificatesPEM: ca.pem, ClientCertificate: &clientCert}
-	without := ir.BackendTLS{ServerName: "abc.example.com", CACertificatesPEM: ca.pem}
+	with := ir.BackendTLS{ServerName: "abc.example.com", CACertificatesPEM: string(ca.CertPEM), ClientCertificate: &clientCert}
+	without := ir.BackendTLS{ServerName: "abc.example.com", CACertificatesPEM: string(ca.CertPEM)}
 	url := h.serve(vhost("", route("r",
 		prefixRule("/with", tlsTo("with", s, with)),
 		prefixRule("/without", tlsTo("without", s, without)),
@@ -224,10 +157,10 @@ func TestBackendTLSClientCertificate(t *testing.T) {
 // offers only http/1.1.
 func TestBackendTLSHTTP2(t *testing.T) {
 	h := newHarness(t)
-	ca := newBackendCA(t, "backend CA")
-	cert, _ := ca.issue(t, x509.ExtKeyUsageServerAuth, []string{"abc.example.com"})
+	ca := testcert.NewCA(t, "backend CA")
+	cert := ca.Server(t, "abc.example.com").TLS()
 	s, _ := tlsBackend(t, cert, nil, true)
-	settings := ir.BackendTLS{ServerName: "abc.example.com", CACertificatesPEM: ca.pem}
+	settings := ir.BackendTLS{ServerName: "abc.example.com", CACertificatesPEM: string(ca.CertPEM)}
 	h2 := tlsTo("h2", s, settings)
 	h2.Protocol = ir.BackendH2C
 	url := h.serve(vhost("", route("r", prefixRule("/h2", h2), prefixRule("/h1", tlsTo("h1", s, settings)))))
@@ -245,12 +178,12 @@ func TestBackendTLSHTTP2(t *testing.T) {
 // generations; changed settings get a new pool.
 func TestBackendTLSPoolsOutliveGenerations(t *testing.T) {
 	h := newHarness(t)
-	ca := newBackendCA(t, "backend CA")
-	cert, _ := ca.issue(t, x509.ExtKeyUsageServerAuth, []string{"abc.example.com", "other.example.com"})
+	ca := testcert.NewCA(t, "backend CA")
+	cert := ca.Server(t, "abc.example.com", "other.example.com").TLS()
 	s, conns := tlsBackend(t, cert, nil, false)
 	name, port := h.port()
 	cfg := func(v uint64, serverName string) *ir.Config {
-		be := tlsTo("s", s, ir.BackendTLS{ServerName: serverName, CACertificatesPEM: ca.pem})
+		be := tlsTo("s", s, ir.BackendTLS{ServerName: serverName, CACertificatesPEM: string(ca.CertPEM)})
 		return &ir.Config{Version: v, Listeners: []ir.Listener{httpListener(name, port,
 			vhost("", route("r", prefixRule("/", be), prefixRule("/v"+string(rune('0'+v)), be))))}}
 	}

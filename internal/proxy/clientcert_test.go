@@ -1,75 +1,18 @@
 package proxy
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"testing"
-	"time"
 
 	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/testcert"
 )
 
-// testCA is a CA that signs client certificates.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  string
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
-}
-
-// client returns a client certificate the CA signed.
-func (ca *testCA) client(t *testing.T, cn string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-func (ca *testCA) validation(optional bool) *ir.ClientValidation {
-	return &ir.ClientValidation{CACertificates: []ir.CACertificate{{Name: "ConfigMap ns/ca", PEM: ca.pem}}, Optional: optional}
+// clientValidation makes the settings that validate client certificates against ca.
+func clientValidation(ca *testcert.CA, optional bool) *ir.ClientValidation {
+	return &ir.ClientValidation{CACertificates: []ir.CACertificate{{Name: "ConfigMap ns/ca", PEM: string(ca.CertPEM)}}, Optional: optional}
 }
 
 // mtlsClient trusts roots, sends sni and presents cert (none when nil). It
@@ -99,14 +42,14 @@ func TestClientCertificateValidation(t *testing.T) {
 	h := newHarness(t)
 	roots := x509.NewCertPool()
 	serverCert := selfSigned(t, roots, "server", "a.example.com", "b.example.com", "f.example.com")
-	trusted, other := newTestCA(t, "trusted"), newTestCA(t, "other")
-	good, bad := trusted.client(t, "good"), other.client(t, "bad")
+	trusted, other := testcert.NewCA(t, "trusted"), testcert.NewCA(t, "other")
+	good, bad := trusted.Client(t, "good").TLS(), other.Client(t, "bad").TLS()
 	r := route("r", prefixRule("/", to("echo", echoServer(t, "echo"))))
 	certs := []ir.Certificate{serverCert}
 	required := tlsVHost("a.example.com", certs, r)
-	required.TLS.ClientValidation = trusted.validation(false)
+	required.TLS.ClientValidation = clientValidation(trusted, false)
 	fallback := tlsVHost("f.example.com", certs, r)
-	fallback.TLS.ClientValidation = trusted.validation(true)
+	fallback.TLS.ClientValidation = clientValidation(trusted, true)
 	// b comes first: a handshake without SNI gets its settings.
 	name, port := h.port()
 	h.apply(&ir.Config{Version: 1, Listeners: []ir.Listener{{Name: name, Address: "127.0.0.1", Port: port, Protocol: ir.ProtocolHTTPS,
@@ -148,7 +91,7 @@ func TestClientCertificateValidationAfterReload(t *testing.T) {
 	h := newHarness(t)
 	roots := x509.NewCertPool()
 	serverCert := selfSigned(t, roots, "server", "a.example.com")
-	ca := newTestCA(t, "ca")
+	ca := testcert.NewCA(t, "ca")
 	r := route("r", prefixRule("/", to("echo", echoServer(t, "echo"))))
 	name, port := h.port()
 	listener := func(cv *ir.ClientValidation) ir.Listener {
@@ -163,7 +106,7 @@ func TestClientCertificateValidationAfterReload(t *testing.T) {
 	if got, err := status(c, url, "a.example.com"); got != 200 {
 		t.Fatalf("before: got %d (%v)", got, err)
 	}
-	h.apply(&ir.Config{Version: 2, Listeners: []ir.Listener{listener(ca.validation(false))}})
+	h.apply(&ir.Config{Version: 2, Listeners: []ir.Listener{listener(clientValidation(ca, false))}})
 	if got, err := status(c, url, "a.example.com"); got != 421 {
 		t.Fatalf("same connection after validation was turned on: got %d (%v), want 421", got, err)
 	}
@@ -171,7 +114,7 @@ func TestClientCertificateValidationAfterReload(t *testing.T) {
 	if got, _ := status(c, url, "a.example.com"); got != 0 {
 		t.Fatalf("new connection without a certificate: got %d, want a failed handshake", got)
 	}
-	cert := ca.client(t, "client")
+	cert := ca.Client(t, "client").TLS()
 	if got, err := status(mtlsClient(roots, "a.example.com", &cert), url, "a.example.com"); got != 200 {
 		t.Fatalf("new connection with a certificate: got %d (%v)", got, err)
 	}

@@ -1,51 +1,24 @@
 package proxy
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"testing"
 	"time"
 
 	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/testcert"
 )
 
-// selfSigned makes a certificate for names, added to pool so clients trust it.
+// selfSigned makes a certificate for names, signed by a CA of its own that is
+// added to pool so clients trust it.
 func selfSigned(t *testing.T, pool *x509.CertPool, name string, names ...string) ir.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: names[0]},
-		DNSNames:              names,
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool.AddCert(cert)
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	return ir.Certificate{
-		Name:    "ns/" + name,
-		CertPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		KeyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})),
-	}
+	ca := testcert.NewCA(t, name+" CA")
+	pool.AddCert(ca.Cert)
+	leaf := ca.Server(t, names...)
+	return ir.Certificate{Name: "ns/" + name, CertPEM: string(leaf.CertPEM), KeyPEM: string(leaf.KeyPEM)}
 }
 
 func tlsVHost(hostname string, certs []ir.Certificate, routes ...ir.HTTPRoute) ir.VirtualHost {

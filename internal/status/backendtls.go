@@ -20,8 +20,8 @@ const maxAncestors = 16
 func (p *projector) backendTLSPolicy(bp *graph.BackendTLSPolicy) (Object, bool) {
 	o := bp.Object
 	var prev []gwv1.PolicyAncestorStatus
-	if po, ok := p.prev[Key{"BackendTLSPolicy", o.Namespace, o.Name}]; ok {
-		prev = po.Status.(*gwv1.PolicyStatus).Ancestors
+	if ps := previous[gwv1.PolicyStatus](p, "BackendTLSPolicy", o.Namespace, o.Name); ps != nil {
+		prev = ps.Ancestors
 	}
 	hadOurs := false
 	for _, a := range prev {

@@ -17,10 +17,7 @@ import (
 // fields of ListenerStatus).
 func (p *projector) listenerSet(ls *graph.ListenerSet) Object {
 	o := ls.Object
-	var prev *gwv1.ListenerSetStatus
-	if po, ok := p.prev[Key{"ListenerSet", o.Namespace, o.Name}]; ok {
-		prev = po.Status.(*gwv1.ListenerSetStatus)
-	}
+	prev := previous[gwv1.ListenerSetStatus](p, "ListenerSet", o.Namespace, o.Name)
 	// p.listener reads the previous listener conditions from a Gateway
 	// status.
 	prevListeners := &gwv1.GatewayStatus{}
@@ -36,16 +33,9 @@ func (p *projector) listenerSet(ls *graph.ListenerSet) Object {
 		p.ack = p.dp.Ack(ls.Gateway)
 	}
 	st := &gwv1.ListenerSetStatus{}
-	programmed := 0
-	var problems []string
-	for _, l := range ls.Listeners {
-		lst, ok, problem := p.listener(l, prevListeners)
+	lsts, programmed, problems := p.listeners(ls.Listeners, prevListeners)
+	for _, lst := range lsts {
 		st.Listeners = append(st.Listeners, gwv1.ListenerEntryStatus(lst))
-		if ok {
-			programmed++
-		} else if problem != "" {
-			problems = append(problems, problem)
-		}
 	}
 	conds := append([]metav1.Condition(nil), ls.Conditions...)
 	switch {

@@ -93,6 +93,15 @@ func Project(g *graph.Graph, dp DataPlane, prev []Object, now time.Time) []Objec
 	return out
 }
 
+// previous is the status of the kind ns/name object as last written, nil
+// when none.
+func previous[S any](p *projector, kind, ns, name string) *S {
+	if po, ok := p.prev[Key{kind, ns, name}]; ok {
+		return po.Status.(*S)
+	}
+	return nil
+}
+
 type projector struct {
 	dp   DataPlane
 	prev map[Key]Object
@@ -103,8 +112,8 @@ type projector struct {
 func (p *projector) class(c *graph.Class) Object {
 	o := c.Object
 	var prev []metav1.Condition
-	if po, ok := p.prev[Key{"GatewayClass", "", o.Name}]; ok {
-		prev = po.Status.(*gwv1.GatewayClassStatus).Conditions
+	if ps := previous[gwv1.GatewayClassStatus](p, "GatewayClass", "", o.Name); ps != nil {
+		prev = ps.Conditions
 	}
 	st := &gwv1.GatewayClassStatus{Conditions: mergeConditions(prev, c.Conditions, classTypes, o.Generation, p.now)}
 	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "GatewayClass",
@@ -113,24 +122,11 @@ func (p *projector) class(c *graph.Class) Object {
 
 func (p *projector) gateway(gw *graph.Gateway) Object {
 	o := gw.Object
-	var prev *gwv1.GatewayStatus
-	if po, ok := p.prev[Key{"Gateway", o.Namespace, o.Name}]; ok {
-		prev = po.Status.(*gwv1.GatewayStatus)
-	}
-	st := &gwv1.GatewayStatus{}
+	prev := previous[gwv1.GatewayStatus](p, "Gateway", o.Namespace, o.Name)
 	p.ack = p.dp.Ack(gw)
 	addresses := p.dp.Addresses(gw)
-	programmed := 0
-	var listenerProblems []string
-	for _, l := range gw.Listeners {
-		ls, ok, problem := p.listener(l, prev)
-		st.Listeners = append(st.Listeners, ls)
-		if ok {
-			programmed++
-		} else if problem != "" {
-			listenerProblems = append(listenerProblems, problem)
-		}
-	}
+	listeners, programmed, listenerProblems := p.listeners(gw.Listeners, prev)
+	st := &gwv1.GatewayStatus{Listeners: listeners}
 	conds := append([]metav1.Condition(nil), gw.Conditions...)
 	switch {
 	case !gw.Accepted():
@@ -200,6 +196,22 @@ func unusableAddresses(dp DataPlane, gw *graph.Gateway) string {
 
 func addrType(t gwv1.AddressType) *gwv1.AddressType { return &t }
 
+// listeners projects listeners (prev is their Gateway's previous status,
+// nil when none): their statuses, how many are programmed, and the
+// problems of serving ones that could not be.
+func (p *projector) listeners(listeners []*graph.Listener, prev *gwv1.GatewayStatus) (sts []gwv1.ListenerStatus, programmed int, problems []string) {
+	for _, l := range listeners {
+		st, ok, problem := p.listener(l, prev)
+		sts = append(sts, st)
+		if ok {
+			programmed++
+		} else if problem != "" {
+			problems = append(problems, problem)
+		}
+	}
+	return sts, programmed, problems
+}
+
 // listener projects one listener; ok is true when it is programmed, and
 // problem says why a serving listener could not be programmed.
 func (p *projector) listener(l *graph.Listener, prev *gwv1.GatewayStatus) (gwv1.ListenerStatus, bool, string) {
@@ -252,10 +264,7 @@ func attachedRoutes(l *graph.Listener) int { return len(l.Routes) }
 
 func (p *projector) httpRoute(r *graph.HTTPRoute) Object {
 	o := r.Object
-	var prev *gwv1.HTTPRouteStatus
-	if po, ok := p.prev[Key{"HTTPRoute", o.Namespace, o.Name}]; ok {
-		prev = po.Status.(*gwv1.HTTPRouteStatus)
-	}
+	prev := previous[gwv1.HTTPRouteStatus](p, "HTTPRoute", o.Namespace, o.Name)
 	st := &gwv1.HTTPRouteStatus{}
 	if prev != nil {
 		for _, pp := range prev.Parents {

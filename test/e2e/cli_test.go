@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"portico.dev/portico/internal/testcert"
 )
 
 func TestVersion(t *testing.T) {
@@ -24,15 +26,14 @@ func TestVersion(t *testing.T) {
 // YAML.
 func TestTranslate(t *testing.T) {
 	a := startBackend(t, "echo-a")
-	ca := newCA(t)
-	cert, key := ca.issue(t, "secure.example.com")
+	cert := testcert.NewCA(t, "portico e2e CA").Server(t, "secure.example.com")
 	dir := t.TempDir()
 	writeFile(t, dir, "all.yaml", join(
 		gatewayYAML("gw",
 			listener{Name: "http", Protocol: "HTTP", Port: 18080},
 			listener{Name: "https", Protocol: "HTTPS", Port: 18443, Hostname: "secure.example.com", CertSecrets: []string{"cert"}},
 		),
-		tlsSecretYAML("cert", cert, key),
+		tlsSecretYAML("cert", cert.CertPEM, cert.KeyPEM),
 		servicesYAML(a),
 		routeYAML("r", "gw", nil, "/", nil, to("echo-a")),
 	))

@@ -43,28 +43,30 @@ type portico struct {
 // and stops the process by PID when the test ends.
 func startPortico(t *testing.T, dir string) *portico {
 	t.Helper()
-	p := &portico{
-		t:      t,
-		dir:    dir,
-		admin:  freeAddr(t),
-		output: &syncBuffer{},
-		exited: make(chan struct{}),
-	}
-	p.cmd = exec.Command(porticoBin, "run",
+	p := &portico{t: t, dir: dir, admin: freeAddr(t)}
+	p.start("run",
 		"--config", dir,
 		"--admin-address", p.admin,
 		"--bind-address", "127.0.0.1")
+	p.waitReady()
+	return p
+}
+
+// start runs the portico binary with args, its output going to p.output,
+// and stops it by PID when the test ends.
+func (p *portico) start(args ...string) {
+	p.t.Helper()
+	p.output, p.exited = &syncBuffer{}, make(chan struct{})
+	p.cmd = exec.Command(porticoBin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
 	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", p.cmd, err)
+		p.t.Fatalf("start %s: %v", p.cmd, err)
 	}
 	go func() {
 		p.err = p.cmd.Wait()
 		close(p.exited)
 	}()
-	t.Cleanup(p.stop)
-	p.waitReady()
-	return p
+	p.t.Cleanup(p.stop)
 }
 
 // stop sends SIGTERM to the process, then SIGKILL if it has not exited

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -43,8 +42,8 @@ func proxyConfig(port int, b backend, tag string) ir.Config {
 // stops it by PID when the test ends.
 func startProxy(t *testing.T, controller, tokenFile string) *portico {
 	t.Helper()
-	p := &portico{t: t, admin: freeAddr(t), output: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(porticoBin, "proxy",
+	p := &portico{t: t, admin: freeAddr(t)}
+	p.start("proxy",
 		"--controller", controller,
 		"--gateway", "default/gw",
 		"--bind-address", "127.0.0.1",
@@ -53,15 +52,6 @@ func startProxy(t *testing.T, controller, tokenFile string) *portico {
 		"--token-file", tokenFile,
 		"--drain-timeout", "2s",
 		"--log-level", "debug")
-	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", p.cmd, err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(p.stop)
 	return p
 }
 

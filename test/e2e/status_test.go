@@ -26,6 +26,21 @@ type statusObject struct {
 	Status json.RawMessage `json:"status"`
 }
 
+// offlineStatus runs `portico status -o json` on dir: the objects it
+// prints, and the output itself.
+func offlineStatus(t *testing.T, dir string) ([]statusObject, string) {
+	t.Helper()
+	stdout, stderr, code := runCLI(t, "status", "--config", dir, "-o", "json")
+	if code != 0 {
+		t.Fatalf("portico status exited %d\nstderr:\n%s", code, stderr)
+	}
+	objs, err := parseStatus([]byte(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs, stdout
+}
+
 // parseStatus reads a JSON list of status objects (or {"items": [...]}).
 func parseStatus(b []byte) ([]statusObject, error) {
 	var list []statusObject
@@ -147,14 +162,7 @@ func TestStatus(t *testing.T) {
 	missing := map[string][2]string{"Accepted": {"True", "Accepted"}, "ResolvedRefs": {"False", "BackendNotFound"}}
 
 	t.Run("offline", func(t *testing.T) {
-		stdout, stderr, code := runCLI(t, "status", "--config", dir, "-o", "json")
-		if code != 0 {
-			t.Fatalf("portico status exited %d\nstderr:\n%s", code, stderr)
-		}
-		objs, err := parseStatus([]byte(stdout))
-		if err != nil {
-			t.Fatal(err)
-		}
+		objs, stdout := offlineStatus(t, dir)
 		// Offline there is no proxy to apply the config, so Programmed
 		// is not asserted here; the live test below checks it.
 		if err := gatewayConditions(objs, "gw", false); err != nil {

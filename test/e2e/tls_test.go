@@ -3,20 +3,16 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"portico.dev/portico/internal/testcert"
 )
 
 // TestHTTPS terminates TLS with certificates from kubernetes.io/tls Secrets:
@@ -24,9 +20,8 @@ import (
 // negotiated by ALPN and HTTP/1.1 still works.
 func TestHTTPS(t *testing.T) {
 	a, b := startBackend(t, "echo-a"), startBackend(t, "echo-b")
-	ca := newCA(t)
-	certA, keyA := ca.issue(t, "a.example.com")
-	certB, keyB := ca.issue(t, "b.example.com")
+	ca := testcert.NewCA(t, "portico e2e CA")
+	certA, certB := ca.Server(t, "a.example.com"), ca.Server(t, "b.example.com")
 	port := freePort(t)
 	dir := t.TempDir()
 	writeFile(t, dir, "gateway.yaml", join(
@@ -34,8 +29,8 @@ func TestHTTPS(t *testing.T) {
 			listener{Name: "https-a", Protocol: "HTTPS", Port: port, Hostname: "a.example.com", CertSecrets: []string{"cert-a"}},
 			listener{Name: "https-b", Protocol: "HTTPS", Port: port, Hostname: "b.example.com", CertSecrets: []string{"cert-b"}},
 		),
-		tlsSecretYAML("cert-a", certA, keyA),
-		tlsSecretYAML("cert-b", certB, keyB),
+		tlsSecretYAML("cert-a", certA.CertPEM, certA.KeyPEM),
+		tlsSecretYAML("cert-b", certB.CertPEM, certB.KeyPEM),
 	))
 	writeFile(t, dir, "backends.yaml", servicesYAML(a, b))
 	writeFile(t, dir, "routes.yaml", join(
@@ -50,8 +45,8 @@ func TestHTTPS(t *testing.T) {
 		t.Error("admin /config shows a private key; keys must be redacted")
 	}
 
-	h2 := tlsClient(port, ca.pool, true)
-	h1 := tlsClient(port, ca.pool, false)
+	h2 := tlsClient(port, ca.Pool(), true)
+	h1 := tlsClient(port, ca.Pool(), false)
 	tests := []struct {
 		name      string
 		client    *http.Client
@@ -120,71 +115,4 @@ func tlsClient(port int, roots *x509.CertPool, h2 bool) *http.Client {
 			ForceAttemptHTTP2: h2,
 		},
 	}
-}
-
-// testCA is a throwaway certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "portico e2e CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-// issue returns a PEM certificate for host signed by the CA, and its PEM key.
-func (ca *testCA) issue(t *testing.T, host string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: host},
-		DNSNames:     []string{host},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 }

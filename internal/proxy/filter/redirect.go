@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/proxy/router"
 )
 
 // Redirect is the RequestRedirect filter: it answers, and never calls a
@@ -86,14 +87,5 @@ func requestHost(r *http.Request) string {
 	if h == "" {
 		h = r.URL.Host
 	}
-	if strings.HasPrefix(h, "[") {
-		if i := strings.IndexByte(h, ']'); i >= 0 {
-			return h[:i+1]
-		}
-		return h
-	}
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.IndexByte(h, ':') == i {
-		return h[:i]
-	}
-	return h
+	return router.StripPort(h)
 }

@@ -58,14 +58,14 @@ func parseHostname(h string) (hostKind, string) {
 // canonicalHost strips the port and a trailing dot and lower-cases ASCII. It
 // allocates only when the host has upper-case letters.
 func canonicalHost(h string) string {
-	h = stripPort(h)
+	h = StripPort(h)
 	h = strings.TrimSuffix(h, ".")
 	return strings.ToLower(h)
 }
 
-// stripPort removes ":port" from a Host header value, keeping IPv6 literals
+// StripPort removes ":port" from a Host header value, keeping IPv6 literals
 // ("[::1]:80" -> "[::1]") intact.
-func stripPort(h string) string {
+func StripPort(h string) string {
 	if strings.HasPrefix(h, "[") {
 		if i := strings.IndexByte(h, ']'); i >= 0 {
 			return h[:i+1]

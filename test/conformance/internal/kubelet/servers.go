@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -247,34 +246,17 @@ func (g *grpcEcho) echo(ctx context.Context, method string) (*pb.EchoResponse, e
 		if !ok {
 			return nil, errors.New("no TLS information for the connection")
 		}
-		st := info.State
-		ta := &pb.TLSAssertions{
-			Version:            tlsVersion(st.Version),
-			NegotiatedProtocol: st.NegotiatedProtocol,
-			ServerName:         st.ServerName,
-			CipherSuite:        tls.CipherSuiteName(st.CipherSuite),
+		ti := echo.NewTLSInfo(&info.State)
+		a.TlsAssertions = &pb.TLSAssertions{
+			Version:            ti.Version,
+			NegotiatedProtocol: ti.NegotiatedProtocol,
+			ServerName:         ti.ServerName,
+			CipherSuite:        ti.CipherSuite,
+			PeerCertificates:   ti.PeerCertificates,
 		}
-		for _, c := range st.PeerCertificates {
-			ta.PeerCertificates = append(ta.PeerCertificates, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})))
-		}
-		a.TlsAssertions = ta
 	}
 	g.log.Printf("Received %s over %s", a.FullyQualifiedMethod, map[bool]string{false: "plaintext", true: "TLS"}[g.tls])
 	return &pb.EchoResponse{Assertions: a}, nil
-}
-
-func tlsVersion(v uint16) string {
-	switch v {
-	case tls.VersionTLS13:
-		return "TLSv1.3"
-	case tls.VersionTLS12:
-		return "TLSv1.2"
-	case tls.VersionTLS11:
-		return "TLSv1.1"
-	case tls.VersionTLS10:
-		return "TLSv1.0"
-	}
-	return ""
 }
 
 // serveTCPEcho is echo-basic's TCP mode: a welcome line, then PING, IS_TLS
