@@ -45,6 +45,7 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "file holding the bearer token the controller requires")
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only); default from $"+proxy.EngineEnv)
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -85,7 +86,12 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 
 	// The stages, in order: the proxy (serves nothing until the first
 	// config), the admin API, then the config stream that feeds the proxy.
-	px := proxy.New(proxy.Options{Logger: log, DrainTimeout: *drain})
+	engine, err := proxy.EngineByName(*engineName)
+	if err != nil {
+		fmt.Fprintf(stderr, "portico proxy: --http-engine: %v\n", err)
+		return 2
+	}
+	px := proxy.New(proxy.Options{Logger: log, DrainTimeout: *drain, Engine: engine})
 	client := &configsync.Client{URL: *controller, Gateway: *gateway, ProxyID: *proxyID, Token: token, Log: log}
 	src := &proxySource{px: px, client: client}
 	var adminSrv *http.Server

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -26,8 +27,14 @@ func runCmd(args []string, _, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	pprofOn := fs.Bool("pprof", false, "also serve Go profiles under /debug/pprof/ on the admin address")
+	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only); default from $"+proxy.EngineEnv)
 	if code, ok := parse(fs, args); !ok {
 		return code
+	}
+	engine, err := proxy.EngineByName(*engineName)
+	if err != nil {
+		fmt.Fprintf(stderr, "portico run: --http-engine: %v\n", err)
+		return 2
 	}
 	if !checkConfigDir(*dir, stderr, "run") {
 		return 2
@@ -48,7 +55,7 @@ func runCmd(args []string, _, stderr io.Writer) int {
 	// The stages, in order: the proxy (data plane) first so the first
 	// reconcile has somewhere to apply; then the runner (file provider ->
 	// compute -> apply -> status); then the admin API that shows them.
-	px := proxy.New(proxy.Options{Logger: log})
+	px := proxy.New(proxy.Options{Logger: log, Engine: engine})
 	runner := standalone.New(standalone.Options{ConfigDir: *dir, BindAddress: *bind, StatusFile: *statusFile, Logger: log}, px)
 	errc, err := runner.Start(ctx)
 	if err != nil {

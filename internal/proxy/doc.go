@@ -28,7 +28,31 @@
 // The HTTP implementation sits behind Engine: "serve this net.Listener,
 // passing every request to this http.Handler". The handler given to the
 // engine is the socket's stable entry point, which loads the current
-// generation per request, so an engine never hears about reloads. Today
+// generation per request, so an engine never hears about reloads. Two
+// engines exist; DefaultEngine picks H1 unless PORTICO_HTTP_ENGINE (or the
+// --http-engine flag of run and proxy) says nethttp.
+//
+// H1 (package h1, the default) serves HTTP/1.1 itself. The socket also
+// implements h1.Router: the engine routes a parsed request head through
+// the same match table (router.Table.RouteFields, no *http.Request) and,
+// when the rule has an h1.Route, forwards it natively. Which path serves
+// what:
+//
+//   - h1 fast path: rules that only forward to HTTP/1.1 endpoints
+//     (weights, round robin), with RequestHeaderModifier and
+//     ResponseHeaderModifier (not on Host, framing, hop-by-hop,
+//     X-Forwarded-* or Date fields), timeouts.request and
+//     timeouts.backendRequest; requests in origin-form without Upgrade,
+//     with no body or a Content-Length body up to 64 KiB.
+//   - the http.Handler through h1's fallback (an *http.Request and a
+//     net/http-like ResponseWriter): every other rule (redirects,
+//     rewrites, CORS, mirrors, retries, h2c and TLS backends, invalid
+//     backends), virtual hosts with listener filters or client
+//     certificate validation, 404 and 421, WebSocket and "Upgrade: h2c"
+//     (Hijack), chunked or larger request bodies, absolute-form targets.
+//   - net/http (handed the connection): HTTP/2 over TLS (ALPN h2) and
+//     cleartext HTTP/2 with prior knowledge.
+//
 // NetHTTP serves everything with net/http:
 //
 //   - HTTP sockets: HTTP/1.1, and HTTP/2 cleartext (h2c) both with prior
@@ -37,8 +61,7 @@
 //   - HTTPS sockets: TLS terminated with the generation's certificate
 //     chosen by SNI, ALPN offering h2 and http/1.1.
 //
-// A purpose-built HTTP/1.1 engine can replace NetHTTP for the HTTP/1.1 path
-// later without touching routing, filters or backends.
+// The proxy's tests run under both engines (engine_test.go).
 //
 // # HTTPS and virtual hosts
 //

@@ -3,13 +3,18 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
+
+	"portico.dev/portico/internal/proxy/h1"
 )
 
 // Engine is the HTTP implementation behind a listening socket.
@@ -49,6 +54,51 @@ const (
 	readHeaderTimeout = 30 * time.Second
 	idleTimeout       = 2 * time.Minute
 )
+
+// EngineEnv names the environment variable that picks the default engine:
+// "nethttp" forces NetHTTP; anything else (or unset) is H1.
+const EngineEnv = "PORTICO_HTTP_ENGINE"
+
+// DefaultEngine is the engine a Proxy uses when Options.Engine is nil: H1,
+// unless PORTICO_HTTP_ENGINE=nethttp.
+func DefaultEngine() Engine {
+	e, err := EngineByName(os.Getenv(EngineEnv))
+	if err != nil {
+		return H1{}
+	}
+	return e
+}
+
+// EngineByName returns the engine called name: "h1" (or "") or "nethttp".
+func EngineByName(name string) (Engine, error) {
+	switch strings.ToLower(name) {
+	case "", "h1":
+		return H1{}, nil
+	case "nethttp", "net/http":
+		return NetHTTP{}, nil
+	}
+	return nil, fmt.Errorf("unknown HTTP engine %q (want h1 or nethttp)", name)
+}
+
+// H1 is the Engine built for proxying (package h1): its own HTTP/1.1
+// server and upstream client for the requests it can serve natively, the
+// socket's http.Handler for the others, and net/http for HTTP/2. The zero
+// value uses the same connection limits as NetHTTP.
+type H1 struct {
+	ReadHeaderTimeout, IdleTimeout time.Duration
+}
+
+func (e H1) NewServer(h http.Handler, cfg ServerConfig) Server {
+	c := h1.Config{Handler: h, TLS: cfg.TLS, BaseContext: cfg.BaseContext, Logger: cfg.Logger,
+		ReadHeaderTimeout: e.ReadHeaderTimeout, IdleTimeout: e.IdleTimeout}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = readHeaderTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = idleTimeout
+	}
+	return h1.NewServer(c)
+}
 
 // NetHTTP is the Engine built on net/http.
 type NetHTTP struct{}

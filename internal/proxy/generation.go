@@ -10,20 +10,26 @@ import (
 
 	"portico.dev/portico/internal/ir"
 	"portico.dev/portico/internal/proxy/backend"
+	"portico.dev/portico/internal/proxy/h1"
 	"portico.dev/portico/internal/proxy/router"
 )
 
 // generation is everything one socket serves for one Config: immutable once
 // built, replaced as a whole by the next Apply.
 type generation struct {
-	handler http.Handler // the match table; answers 404 and 421 itself
-	sni     *sniTable    // HTTPS only
+	handler http.Handler  // the match table; answers 404 and 421 itself
+	table   *router.Table // the same, for the HTTP/1.1 engine's fast path
+	sni     *sniTable     // HTTPS only
 }
 
 // builder builds the generations of one Config.
 type builder struct {
 	up      *backend.Builder
 	mirrors *backend.MirrorLimiter
+	// fast holds the HTTP/1.1 engine's upstream pools; fastKeys records
+	// the endpoints the generation's fast routes use.
+	fast     *h1.Pool
+	fastKeys map[string]struct{}
 }
 
 // build validates l and builds its generation without side effects other
@@ -50,7 +56,7 @@ func (b *builder) build(l *ir.Listener) (*generation, error) {
 	if err := b.up.Err(); err != nil {
 		return nil, err
 	}
-	g.handler = table
+	g.handler, g.table = table, table
 	return g, nil
 }
 
@@ -82,7 +88,7 @@ func (b *builder) rule(l *ir.Listener, rule *ir.HTTPRule, m *backend.Mirrors) (h
 	if keepHost {
 		h = backend.KeepOriginalHost(h)
 	}
-	return h, nil
+	return &ruleHandler{Handler: h, fast: b.fastRoute(rule)}, nil
 }
 
 // validateListener checks what the socket needs; routes are checked by the

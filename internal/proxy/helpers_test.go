@@ -34,6 +34,7 @@ func newHarness(t *testing.T) *harness {
 		Logger:       testLogger(t),
 		DrainTimeout: 2 * time.Second,
 		Listen:       h.listen,
+		Engine:       testEngine,
 	})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -11,6 +11,7 @@ import (
 
 	"portico.dev/portico/internal/ir"
 	"portico.dev/portico/internal/proxy/backend"
+	"portico.dev/portico/internal/proxy/h1"
 )
 
 // DefaultDrainTimeout bounds how long a removed listener (or Shutdown) waits
@@ -23,7 +24,7 @@ type Options struct {
 	// DrainTimeout bounds the wait for requests in flight on a listener
 	// that was removed; past it, its connections are closed.
 	DrainTimeout time.Duration
-	// Engine serves HTTP on each socket; NetHTTP by default.
+	// Engine serves HTTP on each socket; DefaultEngine() when nil.
 	Engine Engine
 	// Listen opens listening sockets; net.ListenConfig.Listen by default.
 	// Tests use it to hand over sockets they opened on port 0.
@@ -41,6 +42,7 @@ type Proxy struct {
 	listen       func(ctx context.Context, network, address string) (net.Listener, error)
 	drainTimeout time.Duration
 	pool         *backend.Pool
+	fast         *h1.Pool // the HTTP/1.1 engine's upstream connections
 	mirrors      *backend.MirrorLimiter
 	draining     sync.WaitGroup // retired sockets still draining
 
@@ -63,7 +65,7 @@ func New(opts Options) *Proxy {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	if p.engine == nil {
-		p.engine = NetHTTP{}
+		p.engine = DefaultEngine()
 	}
 	if p.listen == nil {
 		p.listen = (&net.ListenConfig{}).Listen
@@ -72,6 +74,7 @@ func New(opts Options) *Proxy {
 		p.drainTimeout = DefaultDrainTimeout
 	}
 	p.pool = backend.NewPool(p.log)
+	p.fast = h1.NewPool()
 	p.mirrors = backend.NewMirrorLimiter(opts.MirrorConcurrency, opts.MirrorTimeout)
 	return p
 }
@@ -100,7 +103,7 @@ func (p *Proxy) Apply(cfg *ir.Config) ir.Ack {
 		ack.Error = "proxy is shut down"
 		return ack
 	}
-	gens, keys, err := p.build(cfg)
+	gens, keys, fastKeys, err := p.build(cfg)
 	if err != nil {
 		ack.Error = err.Error()
 		p.log.Warn("config refused, still serving the previous one", "version", cfg.Version, "err", err)
@@ -135,27 +138,28 @@ func (p *Proxy) Apply(cfg *ir.Config) ir.Ack {
 	}
 	p.cfg = cfg
 	p.pool.Retain(keys)
+	p.fast.Retain(fastKeys)
 	p.log.Info("config applied", "version", cfg.Version, "listeners", len(p.sockets))
 	return ack
 }
 
 // build makes the generation of every listener of cfg, or fails naming the
 // listener at fault. It leaves running sockets alone.
-func (p *Proxy) build(cfg *ir.Config) (map[string]*generation, map[backend.Key]struct{}, error) {
-	b := &builder{up: p.pool.NewBuilder(), mirrors: p.mirrors}
+func (p *Proxy) build(cfg *ir.Config) (map[string]*generation, map[backend.Key]struct{}, map[string]struct{}, error) {
+	b := &builder{up: p.pool.NewBuilder(), mirrors: p.mirrors, fast: p.fast, fastKeys: map[string]struct{}{}}
 	gens := make(map[string]*generation, len(cfg.Listeners))
 	for i := range cfg.Listeners {
 		l := &cfg.Listeners[i]
 		if _, dup := gens[l.Name]; dup {
-			return nil, nil, fmt.Errorf("listener %q: listed twice", l.Name)
+			return nil, nil, nil, fmt.Errorf("listener %q: listed twice", l.Name)
 		}
 		g, err := b.build(l)
 		if err != nil {
-			return nil, nil, fmt.Errorf("listener %q: %w", l.Name, err)
+			return nil, nil, nil, fmt.Errorf("listener %q: %w", l.Name, err)
 		}
 		gens[l.Name] = g
 	}
-	return gens, b.up.Keys, nil
+	return gens, b.up.Keys, b.fastKeys, nil
 }
 
 // Shutdown stops accepting on every socket, waits for requests in flight
@@ -196,5 +200,6 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		all = append(all, fmt.Errorf("draining retired listeners and mirrors: %w", ctx.Err()))
 	}
 	p.pool.Close()
+	p.fast.Close()
 	return errors.Join(all...)
 }

@@ -147,33 +147,32 @@ func cmpEntry(a, b *entry) int {
 	return cmp.Compare(a.matchIdx, b.matchIdx)
 }
 
-// match reports whether r satisfies every condition of e. path is r's
-// escaped path.
-func (e *entry) match(r *http.Request, path string) bool {
+// match reports whether q satisfies every condition of e.
+func (e *entry) match(q *query) bool {
 	switch e.kind {
 	case pathExact:
-		if path != e.path {
+		if q.path != e.path {
 			return false
 		}
 	case pathPrefix:
-		if !hasPathPrefix(path, e.path) {
+		if !hasPathPrefix(q.path, e.path) {
 			return false
 		}
 	case pathRegex:
-		if !e.re.MatchString(path) {
+		if !e.re.MatchString(q.path) {
 			return false
 		}
 	}
-	if e.method != "" && r.Method != e.method {
+	if e.method != "" && q.method != e.method {
 		return false
 	}
 	for i := range e.headers {
-		if !e.headers[i].match(r) {
+		if !e.headers[i].match(q) {
 			return false
 		}
 	}
 	for i := range e.queries {
-		if !e.queries[i].match(r.URL.RawQuery) {
+		if !e.queries[i].match(q.rawQuery) {
 			return false
 		}
 	}
@@ -190,11 +189,11 @@ func hasPathPrefix(path, prefix string) bool {
 	return len(path) == len(prefix) || path[len(prefix)] == '/'
 }
 
-func (h *headerMatcher) match(r *http.Request) bool {
+func (h *headerMatcher) match(q *query) bool {
 	if h.host {
-		return h.matchValue(r.Host)
+		return h.matchValue(q.host)
 	}
-	vals := r.Header[h.name]
+	vals := q.values(h.name)
 	switch len(vals) {
 	case 0:
 		return false

@@ -98,20 +98,44 @@ func New(l *ir.Listener, build BuildFunc, opts ...Option) (*Table, error) {
 // TLS settings belong to the SNI's listener. Route does not allocate unless
 // the Host has upper-case letters or a matched value is percent-encoded.
 func (t *Table) Route(r *http.Request, sni string) Result {
-	v, host, status := t.virtualHost(r, sni)
+	v, host, status := t.virtualHost(requestHost(r), sni)
 	if status != 0 {
 		return Result{Status: status}
 	}
-	return v.route(r, host)
+	q := newQuery(r)
+	return v.route(&q, host)
 }
 
-// virtualHost selects the virtual host of r (see Route); status is set when
-// there is none.
-func (t *Table) virtualHost(r *http.Request, sni string) (v *vhost, host string, status int) {
-	host = r.Host
-	if host == "" {
-		host = r.URL.Host
+// RouteFields is Route for an engine that parsed the request itself and
+// built no *http.Request. It does not allocate (unless the Host has
+// upper-case letters or a matched value is percent-encoded) and keeps no
+// reference to f. preRouting reports that the selected virtual host runs a
+// pre-routing handler (client certificate check, listener filters): the
+// result is then empty and the request must be served by ServeHTTP, which
+// runs it.
+func (t *Table) RouteFields(f *Fields, sni string) (res Result, preRouting bool) {
+	v, host, status := t.virtualHost(f.Host, sni)
+	if status != 0 {
+		return Result{Status: status}, false
 	}
+	if v.pre != nil {
+		return Result{}, true
+	}
+	q := query{method: f.Method, host: f.Host, path: f.Path, rawQuery: f.RawQuery, src: f.Header}
+	return v.route(&q, host), false
+}
+
+// requestHost is the host r is for: its Host, else its URL's.
+func requestHost(r *http.Request) string {
+	if r.Host != "" {
+		return r.Host
+	}
+	return r.URL.Host
+}
+
+// virtualHost selects the virtual host of a request for host (see Route);
+// status is set when there is none.
+func (t *Table) virtualHost(host, sni string) (v *vhost, canon string, status int) {
 	host = canonicalHost(host)
 	v, ok := t.hosts.lookup(host)
 	if sni != "" {
@@ -126,9 +150,9 @@ func (t *Table) virtualHost(r *http.Request, sni string) (v *vhost, host string,
 	return v, host, 0
 }
 
-// route matches r against the routes of v for host.
-func (v *vhost) route(r *http.Request, host string) Result {
-	e := v.find(r, host)
+// route matches q against the routes of v for host.
+func (v *vhost) route(q *query, host string) Result {
+	e := v.find(q, host)
 	if e == nil {
 		return Result{Status: http.StatusNotFound}
 	}
@@ -143,7 +167,7 @@ func (t *Table) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		sni = r.TLS.ServerName
 	}
-	v, host, status := t.virtualHost(r, sni)
+	v, host, status := t.virtualHost(requestHost(r), sni)
 	if status != 0 {
 		http.Error(w, http.StatusText(status), status)
 		return
@@ -158,7 +182,8 @@ func (t *Table) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve routes r on v and runs the rule's handler with the Matched value in
 // the request context, or answers 404.
 func (v *vhost) serve(w http.ResponseWriter, r *http.Request, host string) {
-	res := v.route(r, host)
+	q := newQuery(r)
+	res := v.route(&q, host)
 	if res.Handler == nil {
 		http.Error(w, http.StatusText(res.Status), res.Status)
 		return

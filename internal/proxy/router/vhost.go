@@ -32,15 +32,14 @@ type vhost struct {
 	pre http.Handler
 }
 
-// find returns the first entry matching r among the candidates for host.
-func (v *vhost) find(r *http.Request, host string) *entry {
+// find returns the first entry matching q among the candidates for host.
+func (v *vhost) find(q *query, host string) *entry {
 	groups, ok := v.routes.lookup(host)
 	if !ok {
 		return nil
 	}
-	path := r.URL.EscapedPath()
 	for _, g := range groups {
-		if e := g.find(r, path); e != nil {
+		if e := g.find(q); e != nil {
 			return e
 		}
 	}
@@ -48,9 +47,9 @@ func (v *vhost) find(r *http.Request, host string) *entry {
 }
 
 // find is the linear scan a path tree may later replace.
-func (g *group) find(r *http.Request, path string) *entry {
+func (g *group) find(q *query) *entry {
 	for _, e := range g.entries {
-		if e.match(r, path) {
+		if e.match(q) {
 			return e
 		}
 	}

@@ -1,0 +1,72 @@
+// Package h1 is Portico's HTTP/1.1 engine, built for proxying: one
+// goroutine per client connection, a strict RFC 9112 parser working in a
+// pooled buffer, and an upstream HTTP/1.1 client that runs in the same
+// goroutine, so a proxied request costs two reads and two writes and no
+// allocation.
+//
+// Input: a Config whose Handler is the socket's http.Handler; if it also
+// implements Router, requests are offered to it first. Output: a Server
+// (Serve, Shutdown, Close) that package proxy plugs behind its Engine seam.
+//
+// # Which path serves what
+//
+// Fast path (this package, no *http.Request): a request whose head is
+// origin-form, with a path and query that net/url and
+// httputil.ReverseProxy pass on unchanged, no Upgrade, no Expect other
+// than 100-continue, no body or a Content-Length body of at most 64 KiB,
+// and whose rule Router.RouteH1 returns a Route for. Package proxy builds
+// a Route for rules that only forward: weighted backends, round robin over
+// HTTP/1.1 endpoints, Request/ResponseHeaderModifier (except on the fields
+// the engine manages, see Reserved), timeouts.request and
+// timeouts.backendRequest, X-Forwarded-For/-Host/-Proto, hop-by-hop
+// removal. The request goes to the upstream as head plus body in one
+// write (writev for large bodies) on a keep-alive connection of the
+// endpoint's Pool; the response is read in the same goroutine and relayed
+// with Content-Length, re-chunked (trailers kept), or, for a body that
+// ends with the upstream's close, chunked to HTTP/1.1 clients and
+// close-delimited to HTTP/1.0 ones; a response that fits the buffers goes
+// to the client in one write.
+//
+// Fallback path (the http.Handler, with an *http.Request and a
+// ResponseWriter that behaves like net/http's server): everything else —
+// redirects, rewrites, CORS, mirrors, retries, listener filters and client
+// certificate checks, h2c and TLS backends, invalid backends, 404/421,
+// absolute-form and asterisk-form targets, chunked or large request
+// bodies, Upgrade (WebSocket, "Upgrade: h2c": the writer implements
+// http.Hijacker), CONNECT. The ResponseWriter implements http.Flusher,
+// http.Hijacker and the http.ResponseController methods; request contexts
+// are not cancelled when the client goes away mid-request (net/http's
+// background read is not replicated), only when the handler returns.
+//
+// net/http: HTTP/2 over TLS (ALPN h2) and cleartext HTTP/2 with prior
+// knowledge: those connections are handed over, before or with their
+// first bytes, to an http.Server serving the same handler.
+//
+// # Parsing decisions
+//
+// Requests are refused (answer, then close) when they are ambiguous or
+// malformed, never repaired: 400 for a line not ended by CRLF (bare LF is
+// refused everywhere, also in chunked framing), a CR, NUL or other control
+// character in a field value, an invalid field name or whitespace before
+// the colon, obs-fold, a missing (HTTP/1.1), repeated or invalid Host,
+// Content-Length that is not 1 to 18 digits or appears twice (even with
+// the same value), both Content-Length and Transfer-Encoding,
+// Transfer-Encoding in an HTTP/1.0 request; 501 for any transfer coding
+// other than exactly "chunked" (case-insensitive, one field); 505 for a
+// major version other than 1 (a later HTTP/1.x is served as HTTP/1.1);
+// 431 for a head over 64 KiB or 256 fields; 408 when a started head does
+// not complete within ReadHeaderTimeout; 417 for an Expect other than
+// 100-continue. Up to four empty lines before a request line are skipped.
+// Chunk sizes are 1 to 15 hex digits, extensions are allowed and dropped,
+// trailer fields are validated like header fields (request trailers are
+// dropped, as net/http's proxy path effectively does; response trailers
+// are relayed). Pipelined requests are served in order, one at a time.
+// An upstream answer with two different lengths, an unknown transfer
+// coding, a malformed head or an unexpected 101 becomes 502; one cut short
+// cuts the client connection.
+//
+// Upstream connections: a reused keep-alive connection that fails before
+// any response byte is retried once on a new one for idempotent requests
+// (http.Transport's rule); for the others, a connection idle for more
+// than half a second is first checked for a close by the upstream.
+package h1

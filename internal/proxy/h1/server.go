@@ -1,0 +1,267 @@
+package h1
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+)
+
+// Router is implemented by the http.Handler given to NewServer when it can
+// route a request from its parsed head, without an *http.Request.
+type Router interface {
+	// RouteH1 returns the fast-path Route of req, or nil when the request
+	// must be served by ServeHTTP (the fallback path). req and its strings
+	// are only valid during the call.
+	RouteH1(req *Request) *Route
+}
+
+// Config configures a Server.
+type Config struct {
+	// Handler serves the requests the fast path does not; if it implements
+	// Router, the fast path serves the others.
+	Handler http.Handler
+	// TLS, when set, terminates TLS on accepted connections (ALPN h2 and
+	// http/1.1); nil means cleartext.
+	TLS *tls.Config
+	// BaseContext is the parent of every fallback request's context.
+	BaseContext context.Context
+	Logger      *slog.Logger
+	// ReadHeaderTimeout bounds the time from a request's first byte to the
+	// end of its head; IdleTimeout the wait for the next request on a
+	// keep-alive connection.
+	ReadHeaderTimeout, IdleTimeout time.Duration
+}
+
+// Server serves one listening socket.
+type Server struct {
+	cfg     Config
+	handler http.Handler // fallback: Handler, with "Upgrade: h2c" in cleartext
+	router  Router
+	log     *slog.Logger
+
+	// h2 serves the connections handed over to net/http: HTTP/2 over TLS
+	// (ALPN h2) and cleartext HTTP/2 with prior knowledge.
+	h2     *http.Server
+	h2ln   *handoffListener
+	h2once sync.Once
+
+	mu       sync.Mutex
+	ln       net.Listener
+	conns    map[*conn]struct{}
+	shutdown atomic.Bool
+	closed   chan struct{}
+}
+
+// NewServer returns a server for cfg.
+func NewServer(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.BaseContext == nil {
+		cfg.BaseContext = context.Background()
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = 30 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 2 * time.Minute
+	}
+	s := &Server{cfg: cfg, handler: cfg.Handler, log: cfg.Logger, conns: map[*conn]struct{}{}, closed: make(chan struct{})}
+	s.router, _ = cfg.Handler.(Router)
+	h2s := &http2.Server{IdleTimeout: cfg.IdleTimeout}
+	if cfg.TLS == nil {
+		s.handler = h2c.NewHandler(cfg.Handler, h2s)
+	}
+	s.h2 = &http.Server{
+		Handler:           cfg.Handler,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return cfg.BaseContext },
+		Protocols:         new(http.Protocols),
+	}
+	s.h2.Protocols.SetHTTP1(true)
+	s.h2.Protocols.SetHTTP2(true)
+	s.h2.Protocols.SetUnencryptedHTTP2(true)
+	return s
+}
+
+// Serve accepts connections on ln until it is closed or Shutdown or Close
+// is called; it then returns http.ErrServerClosed.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	if s.shutdown.Load() {
+		ln.Close()
+		return http.ErrServerClosed
+	}
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.shutdown.Load() {
+				return http.ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.log.Debug("accept failed, retrying", "err", err, "in", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := newConn(s, nc)
+		if !s.track(c, true) {
+			nc.Close()
+			continue
+		}
+		go c.serve()
+	}
+}
+
+func (s *Server) track(c *conn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.shutdown.Load() {
+			return false
+		}
+		s.conns[c] = struct{}{}
+	} else {
+		delete(s.conns, c)
+	}
+	return true
+}
+
+// handoff gives nc to the net/http server (HTTP/2), starting it on first
+// use.
+func (s *Server) handoff(nc net.Conn) {
+	s.h2once.Do(func() {
+		s.h2ln = newHandoffListener(nc.LocalAddr())
+		go func() { _ = s.h2.Serve(s.h2ln) }()
+	})
+	if !s.h2ln.give(nc) {
+		nc.Close()
+	}
+}
+
+// Shutdown stops accepting, closes idle connections, lets the others
+// finish their request and waits for them (and the HTTP/2 connections)
+// until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdown.Store(true)
+	s.mu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Unlock()
+	s.closeHandoff()
+	h2done := make(chan error, 1)
+	go func() { h2done <- s.h2.Shutdown(ctx) }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if s.closeIdle() == 0 {
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	select {
+	case err := <-h2done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// closeIdle closes the idle connections and returns how many are left.
+func (s *Server) closeIdle() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.state.CompareAndSwap(stateIdle, stateClosed) {
+			c.nc.Close()
+			delete(s.conns, c)
+		}
+	}
+	return len(s.conns)
+}
+
+// Close closes the socket and every connection at once (hijacked ones
+// excepted, as net/http does).
+func (s *Server) Close() error {
+	s.shutdown.Store(true)
+	s.mu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for c := range s.conns {
+		c.state.Store(stateClosed)
+		c.nc.Close()
+		delete(s.conns, c)
+	}
+	s.mu.Unlock()
+	s.closeHandoff()
+	return s.h2.Close()
+}
+
+// closeHandoff stops handing connections over (the net/http server's
+// Shutdown and Close also close its listener, but only once it runs).
+func (s *Server) closeHandoff() {
+	s.h2once.Do(func() { s.h2ln = newHandoffListener(nil) })
+	s.h2ln.Close()
+}
+
+// handoffListener is the net.Listener of the net/http server: it accepts
+// the connections the HTTP/1.1 server hands over.
+type handoffListener struct {
+	addr   net.Addr
+	ch     chan net.Conn
+	done   chan struct{}
+	closed sync.Once
+}
+
+func newHandoffListener(addr net.Addr) *handoffListener {
+	return &handoffListener{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *handoffListener) give(nc net.Conn) bool {
+	select {
+	case l.ch <- nc:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+func (l *handoffListener) Accept() (net.Conn, error) {
+	select {
+	case nc := <-l.ch:
+		return nc, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *handoffListener) Close() error {
+	l.closed.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *handoffListener) Addr() net.Addr { return l.addr }

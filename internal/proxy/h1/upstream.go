@@ -1,0 +1,207 @@
+package h1
+
+import (
+	"context"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Upstream connection tuning, as backend.Pool's http.Transports have it.
+const (
+	dialTimeout      = 5 * time.Second
+	tcpKeepAlive     = 30 * time.Second
+	upstreamIdle     = 90 * time.Second
+	maxIdlePerTarget = 1024
+	upstreamBufSize  = 16 << 10
+)
+
+// Pool holds the keep-alive connections of the fast path, one Endpoint per
+// upstream address. Endpoints outlive configuration generations: Retain
+// drops the ones no longer used. It is safe for concurrent use.
+type Pool struct {
+	dialer *net.Dialer
+	mu     sync.Mutex
+	eps    map[string]*Endpoint
+}
+
+// NewPool returns an empty pool.
+func NewPool() *Pool {
+	return &Pool{dialer: &net.Dialer{Timeout: dialTimeout, KeepAlive: tcpKeepAlive}, eps: map[string]*Endpoint{}}
+}
+
+// Endpoint returns the endpoint of addr ("host:port"), creating it.
+func (p *Pool) Endpoint(addr string) *Endpoint {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, ok := p.eps[addr]; ok {
+		return e
+	}
+	e := &Endpoint{addr: addr, dialer: p.dialer}
+	p.eps[addr] = e
+	return e
+}
+
+// Retain closes the endpoints whose address is not in keep, and their idle
+// connections; connections in use are closed when they are done.
+func (p *Pool) Retain(keep map[string]struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for addr, e := range p.eps {
+		if _, ok := keep[addr]; !ok {
+			delete(p.eps, addr)
+			e.close()
+		}
+	}
+}
+
+// Close closes every endpoint.
+func (p *Pool) Close() { p.Retain(nil) }
+
+// Len is the number of endpoints held.
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.eps)
+}
+
+// Endpoint is one upstream address and its idle keep-alive connections.
+type Endpoint struct {
+	addr   string
+	dialer *net.Dialer
+	mu     sync.Mutex
+	idle   []*upConn // most recently used last
+	closed bool
+}
+
+// upConn is one upstream connection with its read buffer. It is used by
+// one client connection at a time, in that connection's goroutine.
+type upConn struct {
+	nc     net.Conn
+	ep     *Endpoint
+	buf    []byte
+	r, w   int
+	since  time.Time // idle since
+	reused bool
+	dl     bool // a deadline is set
+	broken bool // the request write failed: never reuse
+}
+
+// checkIdle: a connection idle longer than this is checked for a close by
+// the upstream before it carries a request that cannot be retried.
+const checkIdle = 500 * time.Millisecond
+
+// get returns an idle connection (most recently used first, stale ones
+// closed) or dials a new one before deadline (zero: dialTimeout). When the
+// request cannot be retried (retryable false), a connection idle for a
+// while is first checked for a close by the upstream.
+func (e *Endpoint) get(deadline time.Time, retryable bool) (*upConn, error) {
+	for {
+		e.mu.Lock()
+		n := len(e.idle)
+		if n == 0 {
+			e.mu.Unlock()
+			break
+		}
+		uc := e.idle[n-1]
+		e.idle[n-1] = nil
+		e.idle = e.idle[:n-1]
+		e.mu.Unlock()
+		idle := time.Since(uc.since)
+		if idle < upstreamIdle && (retryable || idle < checkIdle || alive(uc.nc)) {
+			uc.reused = true
+			return uc, nil
+		}
+		uc.nc.Close()
+	}
+	ctx := context.Background()
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	nc, err := e.dialer.DialContext(ctx, "tcp", e.addr)
+	if err != nil {
+		return nil, err
+	}
+	return &upConn{nc: nc, ep: e, buf: make([]byte, upstreamBufSize)}, nil
+}
+
+// put returns uc to the idle list, or closes it.
+func (e *Endpoint) put(uc *upConn) {
+	if uc.r != uc.w { // bytes past the response: the peer is confused
+		uc.nc.Close()
+		return
+	}
+	if uc.dl {
+		_ = uc.nc.SetDeadline(time.Time{})
+		uc.dl = false
+	}
+	uc.r, uc.w = 0, 0
+	uc.since = time.Now()
+	e.mu.Lock()
+	if e.closed || len(e.idle) >= maxIdlePerTarget {
+		e.mu.Unlock()
+		uc.nc.Close()
+		return
+	}
+	e.idle = append(e.idle, uc)
+	e.mu.Unlock()
+}
+
+func (e *Endpoint) close() {
+	e.mu.Lock()
+	idle := e.idle
+	e.idle, e.closed = nil, true
+	e.mu.Unlock()
+	for _, uc := range idle {
+		uc.nc.Close()
+	}
+}
+
+// fill reads more of the upstream's answer into buf, compacting it first
+// (callers hold no views into buf across fill, except during a head read,
+// which never compacts: see readHead).
+func (uc *upConn) fill(compact bool) error {
+	if compact && uc.r > 0 {
+		copy(uc.buf, uc.buf[uc.r:uc.w])
+		uc.w -= uc.r
+		uc.r = 0
+	}
+	if uc.w == len(uc.buf) {
+		if len(uc.buf) >= maxHead+upstreamBufSize {
+			return errResponseTooLarge
+		}
+		nb := make([]byte, 2*len(uc.buf))
+		copy(nb, uc.buf[:uc.w])
+		uc.buf = nb
+	}
+	n, err := uc.nc.Read(uc.buf[uc.w:])
+	uc.w += n
+	if n > 0 {
+		return nil
+	}
+	return err
+}
+
+// alive reports whether nc has neither been closed by its peer nor holds
+// unexpected bytes, without blocking (one recv with MSG_PEEK).
+func alive(nc net.Conn) bool {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	ok = true
+	var b [1]byte
+	_ = rc.Read(func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		ok = n <= 0 && err == syscall.EAGAIN
+		return true
+	})
+	return ok
+}
