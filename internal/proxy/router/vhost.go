@@ -17,7 +17,8 @@ type group struct {
 	precKind  hostKind
 	prec      string // canonical Precedence
 	entries   []*entry
-	lastRoute int // route index last appended, to skip repeated hostnames
+	index     *pathIndex // nil for small groups, which are scanned
+	lastRoute int        // route index last appended, to skip repeated hostnames
 }
 
 // candidates is what a host may match, most specific hostname group first.
@@ -48,12 +49,10 @@ func (v *vhost) find(q *query, host string) *entry {
 
 // find is the linear scan a path tree may later replace.
 func (g *group) find(q *query) *entry {
-	for _, e := range g.entries {
-		if e.match(q) {
-			return e
-		}
+	if g.index != nil {
+		return g.index.find(q)
 	}
-	return nil
+	return first(g.entries, q)
 }
 
 func newVHost(vh *ir.VirtualHost, build BuildFunc) (*vhost, error) {
@@ -92,6 +91,7 @@ func newVHost(vh *ir.VirtualHost, build BuildFunc) (*vhost, error) {
 	}
 	for _, g := range all {
 		slices.SortStableFunc(g.entries, cmpEntry)
+		g.index = newPathIndex(g.entries)
 	}
 	return &vhost{routes: indexGroups(all)}, nil
 }
