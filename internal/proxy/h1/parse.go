@@ -32,7 +32,10 @@ func b2s(b []byte) string {
 }
 
 // tchar is RFC 9110's token character set (field names, methods).
-var tchar = func() (t [256]bool) {
+var tchar = alnumAnd("!#$%&'*+-.^_`|~")
+
+// alnumAnd is the set of ASCII letters and digits plus the bytes of extra.
+func alnumAnd(extra string) (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
@@ -40,11 +43,11 @@ var tchar = func() (t [256]bool) {
 		t[c] = true
 		t[c-'a'+'A'] = true
 	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
+	for _, c := range extra {
 		t[c] = true
 	}
 	return t
-}()
+}
 
 // badValue marks the bytes a field value may not contain: CTLs other than
 // HTAB (NUL, CR and LF among them) and DEL. obs-text (0x80-0xff) is allowed.
@@ -60,19 +63,7 @@ var badValue = func() (t [256]bool) {
 // returns unchanged, provided every '%' starts a valid escape: unreserved,
 // sub-delims, ':', '@', '/', '[', ']' and '%'. A path with any other byte is
 // served by the fallback path, where net/url decides.
-var fastPath = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "-._~!$&'()*+,;=:@/[]%" {
-		t[c] = true
-	}
-	return t
-}()
+var fastPath = alnumAnd("-._~!$&'()*+,;=:@/[]%")
 
 // fastQuery marks the bytes of a query the fast path forwards as sent:
 // what net/url accepts in RawQuery and httputil.ReverseProxy does not
@@ -231,4 +222,19 @@ func parseLength(v string) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
+}
+
+// wantsClose applies RFC 9112 section 9.3 to a message's Connection values:
+// HTTP/1.1 stays open unless "close"; HTTP/1.0 only with "keep-alive".
+func wantsClose(minor int, connection []string) bool {
+	closeConn := minor == 0
+	for _, v := range connection {
+		if hasToken(v, "close") {
+			return true
+		}
+		if minor == 0 && hasToken(v, "keep-alive") {
+			closeConn = false
+		}
+	}
+	return closeConn
 }

@@ -251,17 +251,7 @@ func parseRequest(b []byte, r *Request) *reqError {
 	if hosts == 1 && !validHost(r.host) {
 		return errHost
 	}
-	// Keep-alive: HTTP/1.1 unless "close"; HTTP/1.0 only with "keep-alive".
-	r.close = r.minor == 0
-	for _, v := range r.connection {
-		if hasToken(v, "close") {
-			r.close = true
-			break
-		}
-		if r.minor == 0 && hasToken(v, "keep-alive") {
-			r.close = false
-		}
-	}
+	r.close = wantsClose(r.minor, r.connection)
 	return nil
 }
 
@@ -275,19 +265,7 @@ func validHost(h string) bool {
 	return true
 }
 
-var hostByte = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!$%&'()*+,-.:;=[]_~" {
-		t[c] = true
-	}
-	return t
-}()
+var hostByte = alnumAnd("!$%&'()*+,-.:;=[]_~")
 
 // fast reports whether r can be forwarded by the fast path as far as its
 // head is concerned: origin-form with a path and query that net/url and

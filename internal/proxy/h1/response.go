@@ -99,16 +99,7 @@ func parseResponse(b []byte, r *response) error {
 		r.chunked = true
 		r.contentLength = -1 // RFC 9112 section 6.3: chunked wins
 	}
-	r.close = r.minor == 0
-	for _, v := range r.connection {
-		if hasToken(v, "close") {
-			r.close = true
-			break
-		}
-		if r.minor == 0 && hasToken(v, "keep-alive") {
-			r.close = false
-		}
-	}
+	r.close = wantsClose(r.minor, r.connection)
 	return nil
 }
 
