@@ -32,11 +32,11 @@
 // engines exist; DefaultEngine picks H1 unless PORTICO_HTTP_ENGINE (or the
 // --http-engine flag of run and proxy) says nethttp.
 //
-// H1 (package h1, the default) serves HTTP/1.1 itself. The socket also
-// implements h1.Router: the engine routes a parsed request head through
-// the same match table (router.Table.RouteFields, no *http.Request) and,
-// when the rule has an h1.Route, forwards it natively. Which path serves
-// what:
+// H1 (packages h1 and h2, the default) serves HTTP/1.1 and HTTP/2 itself.
+// The socket also implements h1.Router and h2.Router: the engine routes a
+// parsed request through the same match table (router.Table.RouteFields,
+// no *http.Request) and, when the rule has an h1.Route, forwards it
+// natively. Which path serves what:
 //
 //   - h1 fast path: rules that only forward to HTTP/1.1 endpoints
 //     (weights, round robin), with RequestHeaderModifier and
@@ -50,8 +50,11 @@
 //     backends), virtual hosts with listener filters or client
 //     certificate validation, 404 and 421, WebSocket and "Upgrade: h2c"
 //     (Hijack), chunked or larger request bodies, absolute-form targets.
-//   - net/http (handed the connection): HTTP/2 over TLS (ALPN h2) and
-//     cleartext HTTP/2 with prior knowledge.
+//   - h2 (handed the connection): HTTP/2 over TLS (ALPN h2) and cleartext
+//     HTTP/2 with prior knowledge. Bodyless requests of rules with an
+//     h1.Route take its fast path (the same upstream client as h1's);
+//     the others run the http.Handler with h2's net/http-like
+//     ResponseWriter.
 //
 // NetHTTP serves everything with net/http:
 //

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/http2/h2c"
 
 	"portico.dev/portico/internal/proxy/h1"
+	"portico.dev/portico/internal/proxy/h2"
 )
 
 // Engine is the HTTP implementation behind a listening socket.
@@ -80,10 +81,11 @@ func EngineByName(name string) (Engine, error) {
 	return nil, fmt.Errorf("unknown HTTP engine %q (want h1 or nethttp)", name)
 }
 
-// H1 is the Engine built for proxying (package h1): its own HTTP/1.1
-// server and upstream client for the requests it can serve natively, the
-// socket's http.Handler for the others, and net/http for HTTP/2. The zero
-// value uses the same connection limits as NetHTTP.
+// H1 is the Engine built for proxying: its own HTTP/1.1 server (package
+// h1) and HTTP/2 server (package h2), which forward the requests they can
+// serve natively with h1's upstream client and pass the others to the
+// socket's http.Handler. The zero value uses the same connection limits as
+// NetHTTP.
 type H1 struct {
 	ReadHeaderTimeout, IdleTimeout time.Duration
 }
@@ -97,6 +99,8 @@ func (e H1) NewServer(h http.Handler, cfg ServerConfig) Server {
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = idleTimeout
 	}
+	c.HTTP2 = h2.NewServer(h2.Config{Handler: h, BaseContext: cfg.BaseContext, Logger: cfg.Logger,
+		PrefaceTimeout: c.ReadHeaderTimeout, IdleTimeout: c.IdleTimeout})
 	return h1.NewServer(c)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"portico.dev/portico/internal/ir"
 	"portico.dev/portico/internal/proxy/h1"
+	"portico.dev/portico/internal/proxy/h2"
 	"portico.dev/portico/internal/proxy/router"
 )
 
@@ -27,9 +28,27 @@ func (s *socket) RouteH1(req *h1.Request) *h1.Route {
 	return s.gen.Load().routeH1(req)
 }
 
+// RouteH2 is RouteH1 for the HTTP/2 engine.
+func (s *socket) RouteH2(req *h2.Request) *h1.Route {
+	return s.gen.Load().routeFast(req, req.SNI())
+}
+
+// fastRequest is what routing reads of a request parsed by an engine.
+type fastRequest interface {
+	Method() string
+	Host() string
+	Path() string
+	RawQuery() string
+	router.HeaderSource
+}
+
 func (g *generation) routeH1(req *h1.Request) *h1.Route {
+	return g.routeFast(req, req.SNI())
+}
+
+func (g *generation) routeFast(req fastRequest, sni string) *h1.Route {
 	f := router.Fields{Method: req.Method(), Host: req.Host(), Path: req.Path(), RawQuery: req.RawQuery(), Header: req}
-	res, pre := g.table.RouteFields(&f, req.SNI())
+	res, pre := g.table.RouteFields(&f, sni)
 	if pre || res.Handler == nil {
 		return nil
 	}

@@ -78,7 +78,7 @@ func run() int {
 	flag.StringVar(&cpRoutes, "cp-routes", "1000,10000", "route counts for the control-plane reload measurement")
 	flag.IntVar(&o.cpTrials, "cp-trials", 5, "route changes timed per route count")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp dir (configs and logs)")
-	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of Portico during its first pinned HTTP/1.1 run to this file (portico run --pprof)")
+	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of Portico during its first pinned run (the first of -scenarios) to this file (portico run --pprof)")
 	flag.Parse()
 
 	for _, p := range split(proxies) {

@@ -78,7 +78,7 @@ func runProxies(o options, l *layout, rep *report) error {
 					}
 					var profiled chan error
 					profPath := o.profile
-					if profPath != "" && name == "portico" && m.Pinned && sc.Name == "h1" {
+					if profPath != "" && name == "portico" && m.Pinned {
 						profiled = make(chan error, 1)
 						go func() { profiled <- fetchProfile(l, o.duration-time.Second, profPath) }()
 						o.profile = "" // once

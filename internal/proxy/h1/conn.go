@@ -85,7 +85,7 @@ func (c *conn) serve() {
 		cs := tc.ConnectionState()
 		if cs.NegotiatedProtocol == "h2" {
 			c.srv.track(c, false)
-			c.srv.handoff(tc)
+			c.srv.serveHTTP2(tc, &cs)
 			return
 		}
 		c.tls, c.proto = &cs, "https"
@@ -116,12 +116,12 @@ func (c *conn) serve() {
 		err := c.readRequest()
 		if err != nil {
 			if err == errH2Preface && first && c.tls == nil {
-				// Cleartext HTTP/2 with prior knowledge: net/http takes the
-				// connection, preface included.
+				// Cleartext HTTP/2 with prior knowledge: the HTTP/2 server
+				// takes the connection, preface included.
 				c.srv.track(c, false)
 				handedOff = true
 				pc := &prefixConn{Conn: c.nc, prefix: append([]byte(nil), c.buf[c.r:c.w]...)}
-				c.srv.handoff(pc)
+				c.srv.serveHTTP2(pc, nil)
 				return
 			}
 			if err.status != 0 {

@@ -38,9 +38,11 @@
 // are not cancelled when the client goes away mid-request (net/http's
 // background read is not replicated), only when the handler returns.
 //
-// net/http: HTTP/2 over TLS (ALPN h2) and cleartext HTTP/2 with prior
-// knowledge: those connections are handed over, before or with their
-// first bytes, to an http.Server serving the same handler.
+// HTTP/2: connections that negotiate h2 by ALPN or start with the
+// cleartext preface are handed, with the bytes already read, to
+// Config.HTTP2 (package h2), whose fast path uses this package's upstream
+// client through Exchange. "Upgrade: h2c" requests take the fallback path,
+// where golang.org/x/net's h2c package serves the upgraded connection.
 //
 // # Parsing decisions
 //

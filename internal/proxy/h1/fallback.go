@@ -111,7 +111,7 @@ func (c *conn) httpRequest() (*http.Request, error) {
 	default:
 		hr.Body = http.NoBody
 	}
-	ctx := context.WithValue(c.srv.cfg.BaseContext, http.ServerContextKey, c.srv.h2)
+	ctx := context.WithValue(c.srv.cfg.BaseContext, http.ServerContextKey, c.srv.base)
 	ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.nc.LocalAddr())
 	return hr.WithContext(ctx), nil
 }

@@ -32,57 +32,11 @@ func (c *conn) forward(rt *Route) bool {
 		}
 	}
 	be, ep := rt.pick()
-
-	var deadline, reqDeadline time.Time
-	if rt.requestTimeout > 0 || rt.backendTimeout > 0 {
-		now := time.Now()
-		if rt.requestTimeout > 0 {
-			reqDeadline = now.Add(rt.requestTimeout)
-			deadline = reqDeadline
-		}
-		if rt.backendTimeout > 0 {
-			if d := now.Add(rt.backendTimeout); deadline.IsZero() || d.Before(deadline) {
-				deadline = d
-			}
-		}
-	}
+	deadline, reqDeadline := rt.Deadlines()
 	c.up = c.upstreamHead(c.up[:0], be, len(body))
-
-	var uc *upConn
-	for attempt := 0; ; attempt++ {
-		var err error
-		uc, err = ep.get(deadline, idempotent(req))
-		if err != nil {
-			c.srv.log.Debug("upstream connect failed", "endpoint", ep.addr, "err", err)
-			return c.answer(be, failure(err, reqDeadline))
-		}
-		if !deadline.IsZero() {
-			_ = uc.nc.SetDeadline(deadline)
-			uc.dl = true
-		}
-		var got bool
-		werr := uc.send(c.up, body)
-		// Even when the write failed, the upstream may have answered (and
-		// closed) before reading the request: take that answer.
-		got, err = uc.readResponseHead(&c.resp)
-		if err == nil {
-			err = c.informational(uc, &got)
-		}
-		if err == nil {
-			if werr != nil {
-				uc.broken = true
-			}
-			break
-		}
-		uc.nc.Close()
-		if attempt == 0 && uc.reused && !got && idempotent(req) && !isTimeout(err) {
-			continue // a keep-alive connection the upstream had closed
-		}
-		c.srv.log.Debug("upstream request failed", "endpoint", ep.addr, "err", err, "write_err", werr)
-		if got && !isTimeout(err) {
-			return c.answer(be, badGateway)
-		}
-		return c.answer(be, failure(err, reqDeadline))
+	uc, fail := roundTrip(ep, c.up, body, deadline, reqDeadline, idempotent(req), &c.resp, c, c.srv.log)
+	if fail != nil {
+		return c.answer(be, *fail)
 	}
 	keep, upOK := c.relay(uc, be)
 	if upOK && !uc.broken && !c.resp.close {

@@ -15,6 +15,15 @@ import (
 	"golang.org/x/net/http2/h2c"
 )
 
+// HTTP2Server serves the connections that speak HTTP/2 (package h2).
+type HTTP2Server interface {
+	// ServeConn serves nc, whose next bytes are the client's preface,
+	// until it ends; tlsState is nil in cleartext.
+	ServeConn(nc net.Conn, tlsState *tls.ConnectionState)
+	Shutdown(ctx context.Context) error
+	Close()
+}
+
 // Router is implemented by the http.Handler given to NewServer when it can
 // route a request from its parsed head, without an *http.Request.
 type Router interface {
@@ -39,6 +48,10 @@ type Config struct {
 	// end of its head; IdleTimeout the wait for the next request on a
 	// keep-alive connection.
 	ReadHeaderTimeout, IdleTimeout time.Duration
+	// HTTP2 serves HTTP/2 over TLS (ALPN h2) and cleartext HTTP/2 with
+	// prior knowledge; nil closes those connections. ("Upgrade: h2c" is
+	// served by golang.org/x/net's h2c package on the fallback path.)
+	HTTP2 HTTP2Server
 }
 
 // Server serves one listening socket.
@@ -48,11 +61,9 @@ type Server struct {
 	router  Router
 	log     *slog.Logger
 
-	// h2 serves the connections handed over to net/http: HTTP/2 over TLS
-	// (ALPN h2) and cleartext HTTP/2 with prior knowledge.
-	h2     *http.Server
-	h2ln   *handoffListener
-	h2once sync.Once
+	// base is the http.ServerContextKey value of fallback requests: the
+	// h2c package reads its settings when it upgrades a connection.
+	base *http.Server
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -81,17 +92,12 @@ func NewServer(cfg Config) *Server {
 	if cfg.TLS == nil {
 		s.handler = h2c.NewHandler(cfg.Handler, h2s)
 	}
-	s.h2 = &http.Server{
+	s.base = &http.Server{
 		Handler:           cfg.Handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return cfg.BaseContext },
-		Protocols:         new(http.Protocols),
 	}
-	s.h2.Protocols.SetHTTP1(true)
-	s.h2.Protocols.SetHTTP2(true)
-	s.h2.Protocols.SetUnencryptedHTTP2(true)
 	return s
 }
 
@@ -145,16 +151,13 @@ func (s *Server) track(c *conn, add bool) bool {
 	return true
 }
 
-// handoff gives nc to the net/http server (HTTP/2), starting it on first
-// use.
-func (s *Server) handoff(nc net.Conn) {
-	s.h2once.Do(func() {
-		s.h2ln = newHandoffListener(nc.LocalAddr())
-		go func() { _ = s.h2.Serve(s.h2ln) }()
-	})
-	if !s.h2ln.give(nc) {
+// serveHTTP2 hands nc to the HTTP/2 server, in this goroutine.
+func (s *Server) serveHTTP2(nc net.Conn, tlsState *tls.ConnectionState) {
+	if s.cfg.HTTP2 == nil {
 		nc.Close()
+		return
 	}
+	s.cfg.HTTP2.ServeConn(nc, tlsState)
 }
 
 // Shutdown stops accepting, closes idle connections, lets the others
@@ -167,9 +170,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.ln.Close()
 	}
 	s.mu.Unlock()
-	s.closeHandoff()
 	h2done := make(chan error, 1)
-	go func() { h2done <- s.h2.Shutdown(ctx) }()
+	go func() {
+		if s.cfg.HTTP2 == nil {
+			h2done <- nil
+			return
+		}
+		h2done <- s.cfg.HTTP2.Shutdown(ctx)
+	}()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -217,51 +225,8 @@ func (s *Server) Close() error {
 		delete(s.conns, c)
 	}
 	s.mu.Unlock()
-	s.closeHandoff()
-	return s.h2.Close()
-}
-
-// closeHandoff stops handing connections over (the net/http server's
-// Shutdown and Close also close its listener, but only once it runs).
-func (s *Server) closeHandoff() {
-	s.h2once.Do(func() { s.h2ln = newHandoffListener(nil) })
-	s.h2ln.Close()
-}
-
-// handoffListener is the net.Listener of the net/http server: it accepts
-// the connections the HTTP/1.1 server hands over.
-type handoffListener struct {
-	addr   net.Addr
-	ch     chan net.Conn
-	done   chan struct{}
-	closed sync.Once
-}
-
-func newHandoffListener(addr net.Addr) *handoffListener {
-	return &handoffListener{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
-}
-
-func (l *handoffListener) give(nc net.Conn) bool {
-	select {
-	case l.ch <- nc:
-		return true
-	case <-l.done:
-		return false
+	if s.cfg.HTTP2 != nil {
+		s.cfg.HTTP2.Close()
 	}
-}
-
-func (l *handoffListener) Accept() (net.Conn, error) {
-	select {
-	case nc := <-l.ch:
-		return nc, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *handoffListener) Close() error {
-	l.closed.Do(func() { close(l.done) })
 	return nil
 }
-
-func (l *handoffListener) Addr() net.Addr { return l.addr }

@@ -1,0 +1,352 @@
+package h2
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// eventually polls cond for up to ioTimeout.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(ioTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func slowServer(t *testing.T, cfg Config, opts ...serverOpt) (ts *testServer, started chan struct{}, release chan struct{}) {
+	started, release = make(chan struct{}, 16), make(chan struct{})
+	cfg.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			started <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			case <-time.After(ioTimeout):
+				t.Errorf("slow handler never released")
+			}
+			io.WriteString(w, "slow done ")
+			w.Write(make([]byte, 100000)) // more than one window's worth
+			return
+		}
+		io.WriteString(w, "quick")
+	})
+	return startServer(t, cfg, opts...), started, release
+}
+
+func TestShutdownGraceful(t *testing.T) {
+	t.Parallel()
+	modes(t, func(t *testing.T, opts ...serverOpt) {
+		ts, started, release := slowServer(t, Config{}, opts...)
+		rc := handshakeRaw(t, ts)
+		rc.get(1, "/slow")
+		waitCh(t, started, "slow handler")
+
+		shutdownErr := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*ioTimeout)
+			defer cancel()
+			shutdownErr <- ts.Shutdown(ctx)
+		}()
+		g := rc.until("GOAWAY", func(f http2.Frame) bool { _, ok := f.(*http2.GoAwayFrame); return ok }).(*http2.GoAwayFrame)
+		if g.ErrCode != http2.ErrCodeNo {
+			t.Fatalf("GOAWAY %v, want NO_ERROR", g.ErrCode)
+		}
+		if g.LastStreamID < 1 {
+			t.Errorf("GOAWAY last stream %d: stream 1 is being served", g.LastStreamID)
+		}
+		select {
+		case err := <-shutdownErr:
+			t.Fatalf("Shutdown returned %v with a stream in flight", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+
+		// A new stream after the GOAWAY is refused (not processed).
+		rc.get(3, "/quick")
+		for {
+			f, err := rc.next()
+			if err != nil {
+				t.Fatalf("waiting for stream 3's refusal: %v", err)
+			}
+			if g, ok := f.(*http2.GoAwayFrame); ok {
+				if g.ErrCode != http2.ErrCodeNo || g.LastStreamID >= 3 {
+					t.Fatalf("second GOAWAY(%v, last %d)", g.ErrCode, g.LastStreamID)
+				}
+				continue
+			}
+			if h, ok := f.(*http2.MetaHeadersFrame); ok && h.StreamID == 3 {
+				t.Fatalf("stream 3 opened after GOAWAY was served: %v", h.Fields)
+			}
+			if rst, ok := f.(*http2.RSTStreamFrame); ok && rst.StreamID == 3 {
+				if rst.ErrCode != http2.ErrCodeRefusedStream {
+					t.Fatalf("stream 3 reset with %v, want REFUSED_STREAM", rst.ErrCode)
+				}
+				break
+			}
+		}
+
+		// The stream in flight completes, in full.
+		close(release)
+		s := rc.response(1)
+		if s.status != 200 || !s.ended || !strings.HasPrefix(s.body.String(), "slow done ") || s.body.Len() != 100010 {
+			t.Fatalf("in-flight stream: %d, ended %v, %d bytes, rst %v", s.status, s.ended, s.body.Len(), s.rst)
+		}
+		rc.expectClosed()
+		select {
+		case err := <-shutdownErr:
+			if err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+		case <-time.After(ioTimeout):
+			t.Fatal("Shutdown did not return after the connection closed")
+		}
+		eventually(t, "ServeConn to return", func() bool { return ts.active.Load() == 0 })
+	})
+}
+
+func TestShutdownWithTransport(t *testing.T) {
+	t.Parallel()
+	ts, started, release := slowServer(t, Config{})
+	c, _ := ts.client(t)
+	type result struct {
+		body []byte
+		err  error
+	}
+	res := make(chan result, 1)
+	go func() {
+		resp, err := c.Get(ts.url("/slow"))
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		res <- result{b, err}
+	}()
+	waitCh(t, started, "slow handler")
+	shutdownErr := make(chan error, 1)
+	go func() { shutdownErr <- ts.Shutdown(context.Background()) }()
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	r := <-res
+	if r.err != nil || len(r.body) != 100010 {
+		t.Fatalf("in-flight request: %d bytes, %v", len(r.body), r.err)
+	}
+	select {
+	case err := <-shutdownErr:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(ioTimeout):
+		t.Fatal("Shutdown did not return")
+	}
+}
+
+func TestShutdownIdleConnection(t *testing.T) {
+	t.Parallel()
+	ts, _, _ := slowServer(t, Config{})
+	rc := handshakeRaw(t, ts)
+	works := func() {
+		rc.get(1, "/")
+		if s := rc.response(1); s.body.String() != "quick" {
+			t.Fatalf("%q", s.body.String())
+		}
+	}
+	works()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+	defer cancel()
+	if err := ts.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Shutdown of an idle connection took %v", d)
+	}
+	rc.expectGoAway(http2.ErrCodeNo)
+	rc.expectClosed()
+
+	// New connections are closed at once.
+	rc2 := dialRaw(t, ts)
+	rc2.expectClosed()
+	if rc2.gotSettings {
+		t.Errorf("a connection accepted after Shutdown got the server's SETTINGS")
+	}
+}
+
+// A connection whose client has not sent its preface yet does not hold
+// Shutdown up.
+func TestShutdownBeforePreface(t *testing.T) {
+	t.Parallel()
+	ts, _, _ := slowServer(t, Config{})
+	nc := ts.dial(t)
+	eventually(t, "ServeConn", func() bool { return ts.active.Load() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+	defer cancel()
+	if err := ts.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nc.SetReadDeadline(time.Now().Add(ioTimeout))
+	b, _ := io.ReadAll(nc)
+	_ = b
+}
+
+func TestShutdownContextExpires(t *testing.T) {
+	t.Parallel()
+	ts, started, _ := slowServer(t, Config{})
+	rc := handshakeRaw(t, ts)
+	rc.get(1, "/slow")
+	waitCh(t, started, "slow handler")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := ts.Shutdown(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("Shutdown: %v, want DeadlineExceeded", err)
+	}
+	ts.Close()
+	rc.expectClosed()
+}
+
+func TestIdleTimeout(t *testing.T) {
+	t.Parallel()
+	const idle = 200 * time.Millisecond
+	ts, _, _ := slowServer(t, Config{IdleTimeout: idle})
+
+	t.Run("never-used", func(t *testing.T) {
+		t.Parallel()
+		start := time.Now()
+		rc := handshakeRaw(t, ts)
+		rc.expectGoAway(http2.ErrCodeNo)
+		rc.expectClosed()
+		if d := time.Since(start); d < idle-20*time.Millisecond || d > 10*idle {
+			t.Errorf("closed after %v, IdleTimeout %v", d, idle)
+		}
+	})
+	t.Run("after-requests", func(t *testing.T) {
+		t.Parallel()
+		rc := handshakeRaw(t, ts)
+		// Requests every 100ms keep it open past the timeout.
+		var id uint32 = 1
+		start := time.Now()
+		var idleSince time.Time
+		for {
+			rc.get(id, "/")
+			if s := rc.response(id); s.body.String() != "quick" {
+				t.Fatalf("stream %d: %d %q", id, s.status, s.body.String())
+			}
+			idleSince = time.Now()
+			if rc.goAway != nil {
+				t.Fatalf("GOAWAY(%v) on a connection in use", rc.goAway.ErrCode)
+			}
+			if time.Since(start) > 3*idle {
+				break
+			}
+			id += 2
+			time.Sleep(idle / 2)
+		}
+		last := id
+		g := rc.expectGoAway(http2.ErrCodeNo)
+		rc.expectClosed()
+		if d := time.Since(idleSince); d < idle-20*time.Millisecond {
+			t.Errorf("closed %v after the last stream, IdleTimeout %v", d, idle)
+		}
+		_, _ = g, last
+	})
+	t.Run("goaway-last-stream-id", func(t *testing.T) {
+		t.Parallel()
+		rc := handshakeRaw(t, ts)
+		for _, id := range []uint32{1, 3} {
+			rc.get(id, "/")
+			if s := rc.response(id); s.body.String() != "quick" {
+				t.Fatalf("stream %d: %d %q", id, s.status, s.body.String())
+			}
+		}
+		g := rc.expectGoAway(http2.ErrCodeNo)
+		// RFC 9113 section 6.8: the last stream ID is the highest the
+		// server may have acted on (3 here), not 0, which tells the client
+		// no stream was processed.
+		if g.LastStreamID != 3 {
+			t.Errorf("idle GOAWAY last stream ID %d, want 3 (the last stream processed)", g.LastStreamID)
+		}
+	})
+}
+
+// IdleTimeout closes connections without streams; a stream that takes
+// longer than IdleTimeout to answer is not cut.
+func TestIdleTimeoutSparesActiveStreams(t *testing.T) {
+	t.Parallel()
+	const idle = 300 * time.Millisecond
+	ts := startServer(t, Config{IdleTimeout: idle, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/late":
+			time.Sleep(2 * idle)
+			io.WriteString(w, "late")
+		case "/trickle":
+			for i := 0; i < 5; i++ {
+				io.WriteString(w, "x")
+				w.(http.Flusher).Flush()
+				time.Sleep(idle / 2)
+			}
+		}
+	})})
+	for _, tc := range []struct{ path, body string }{{"/late", "late"}, {"/trickle", "xxxxx"}} {
+		t.Run(tc.path, func(t *testing.T) {
+			t.Parallel()
+			rc := handshakeRaw(t, ts)
+			rc.get(1, tc.path)
+			s := rc.stream(1)
+			for !s.done() {
+				if _, err := rc.next(); err != nil {
+					t.Fatalf("stream %s cut after %q: %v (GOAWAY %v)", tc.path, s.body.String(), err, rc.goAway)
+				}
+			}
+			if s.status != 200 || s.body.String() != tc.body || !s.ended {
+				t.Fatalf("%d %q ended %v rst %v", s.status, s.body.String(), s.ended, s.rst)
+			}
+		})
+	}
+}
+
+func TestPrefaceTimeout(t *testing.T) {
+	t.Parallel()
+	ts, _, _ := slowServer(t, Config{PrefaceTimeout: 200 * time.Millisecond})
+	nc := ts.dial(t)
+	start := time.Now()
+	nc.SetReadDeadline(time.Now().Add(ioTimeout))
+	io.ReadAll(nc)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("connection without preface closed after %v", d)
+	}
+}
+
+func TestCloseClosesEverything(t *testing.T) {
+	t.Parallel()
+	modes(t, func(t *testing.T, opts ...serverOpt) {
+		ts, started, _ := slowServer(t, Config{}, opts...)
+		busy1, busy2, idle := handshakeRaw(t, ts), handshakeRaw(t, ts), handshakeRaw(t, ts)
+		busy1.get(1, "/slow")
+		busy2.get(1, "/slow")
+		busy2.get(3, "/slow")
+		for i := 0; i < 3; i++ {
+			waitCh(t, started, "handlers")
+		}
+		ts.Close()
+		for _, rc := range []*rawConn{busy1, busy2, idle} {
+			rc.expectClosed()
+		}
+		eventually(t, "every ServeConn to return", func() bool { return ts.active.Load() == 0 })
+		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+		defer cancel()
+		if err := ts.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown after Close: %v", err)
+		}
+	})
+}

@@ -1,0 +1,364 @@
+package h2
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"portico.dev/portico/internal/proxy/h1"
+)
+
+// stream is one request/response exchange.
+type stream struct {
+	c   *conn
+	id  uint32
+	req Request
+
+	// Owned by the serve goroutine.
+	declared, received int64 // Content-Length (-1: none) and DATA bytes
+
+	remoteDone atomic.Bool // END_STREAM or RST_STREAM received, or the stream was reset
+	reset      atomic.Bool // frames may no longer be sent
+	recvWin    atomic.Int64
+	creditAcc  int64 // under c.creditMu
+	body       *pipe // request body (handler path), nil when none
+	cancel     context.CancelFunc
+
+	// Under c.w.mu.
+	sendWindow int64
+	localDone  bool // END_STREAM or RST_STREAM sent
+	finalSent  bool // the final HEADERS went out (no 1xx after them)
+	counted    bool // in c.nopen (under c.mu)
+
+	x        *h1.Exchange // fast path only
+	trailers []hpack.HeaderField
+}
+
+// Request is an HTTP/2 request as the fast path and routing see it. Its
+// field names are lower case.
+type Request struct {
+	method, scheme, authority, target string
+	path, query                       string
+	fields                            []hpack.HeaderField
+	cookie                            string // cookie fields joined with "; " (RFC 9113 section 8.2.3)
+	cookies                           int
+	teTrailers                        bool
+	idempotencyKey                    bool
+	sni                               string
+	scratch                           []string
+}
+
+// Method, Host (:authority, or the Host field), Path (escaped, as sent),
+// RawQuery and SNI (the TLS server name, "" in cleartext) are what routing
+// reads.
+func (r *Request) Method() string   { return r.method }
+func (r *Request) Host() string     { return r.authority }
+func (r *Request) Path() string     { return r.path }
+func (r *Request) RawQuery() string { return r.query }
+func (r *Request) SNI() string      { return r.sni }
+
+// HeaderValues returns the values of the fields named name (any case), in
+// order, the cookie fields as one; the slice is reused by the next call.
+func (r *Request) HeaderValues(name string) []string {
+	r.scratch = r.scratch[:0]
+	if r.cookies > 0 && equalFold(name, "cookie") {
+		return append(r.scratch, r.cookie)
+	}
+	for i := range r.fields {
+		if equalFold(r.fields[i].Name, name) {
+			r.scratch = append(r.scratch, r.fields[i].Value)
+		}
+	}
+	return r.scratch
+}
+
+// onHeaders opens a stream, or takes the trailers of an open one.
+func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
+	id := f.StreamID
+	if id%2 == 0 {
+		return http2.ConnectionError(http2.ErrCodeProtocol)
+	}
+	if s := c.stream(id); s != nil {
+		return c.onTrailers(s, f)
+	}
+	if id <= c.lastStreamID {
+		return http2.ConnectionError(http2.ErrCodeProtocol)
+	}
+	c.setLast(id)
+	if f.HasPriority() && f.Priority.StreamDep == id {
+		return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol}
+	}
+	c.mu.Lock()
+	refused := c.closing || c.nopen >= int(c.srv.cfg.MaxConcurrentStreams)
+	c.mu.Unlock()
+	if refused {
+		return http2.StreamError{StreamID: id, Code: http2.ErrCodeRefusedStream}
+	}
+	s := &stream{c: c, id: id, declared: -1}
+	if f.Truncated {
+		// Over the header list limit: answer 431 as the HTTP/1.1 engine
+		// does, without reading further.
+		c.open(s, f.StreamEnded())
+		go s.serveStatus(431, "Request Header Fields Too Large: header list too large\n")
+		return nil
+	}
+	if err := s.parse(f); err != nil {
+		return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol, Cause: err}
+	}
+	if c.tls != nil {
+		s.req.sni = c.tls.ServerName
+	}
+	ended := f.StreamEnded()
+	if ended && c.srv.router != nil && s.req.fastEligible() {
+		if rt := c.srv.router.RouteH2(&s.req); rt != nil {
+			c.open(s, ended)
+			go s.serveFast(rt)
+			return nil
+		}
+	}
+	if !ended {
+		s.body = newPipe(s)
+	}
+	hr, err := s.handlerRequest()
+	if err != nil {
+		return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol, Cause: err}
+	}
+	c.open(s, ended)
+	go s.serveHandler(hr)
+	return nil
+}
+
+// open registers s with its initial windows.
+func (c *conn) open(s *stream, ended bool) {
+	s.recvWin.Store(recvWindow)
+	s.remoteDone.Store(ended)
+	c.w.mu.Lock()
+	s.sendWindow = c.w.initWindow
+	c.w.mu.Unlock()
+	c.mu.Lock()
+	c.streams[s.id] = s
+	c.nopen++
+	s.counted = true
+	c.mu.Unlock()
+}
+
+// uncount takes s out of the open streams, once.
+func (c *conn) uncount(s *stream) {
+	c.mu.Lock()
+	if s.counted {
+		s.counted = false
+		c.nopen--
+	}
+	c.mu.Unlock()
+}
+
+// onTrailers handles a HEADERS frame on an open stream: the request's
+// trailers, which must end it.
+func (c *conn) onTrailers(s *stream, f *http2.MetaHeadersFrame) error {
+	if s.remoteDone.Load() {
+		c.w.mu.Lock()
+		closed := s.localDone
+		c.w.mu.Unlock()
+		if closed {
+			// Closed for the client, though the stream's goroutine has yet
+			// to finish: frames after END_STREAM both ways.
+			return http2.ConnectionError(http2.ErrCodeStreamClosed)
+		}
+		return http2.StreamError{StreamID: s.id, Code: http2.ErrCodeStreamClosed}
+	}
+	if !f.StreamEnded() || len(f.PseudoFields()) > 0 {
+		return http2.StreamError{StreamID: s.id, Code: http2.ErrCodeProtocol}
+	}
+	if s.declared >= 0 && s.received != s.declared {
+		return http2.StreamError{StreamID: s.id, Code: http2.ErrCodeProtocol}
+	}
+	s.remoteDone.Store(true)
+	if s.body != nil {
+		s.body.closeWithTrailers(f.RegularFields())
+	}
+	return nil
+}
+
+// finish ends s once its goroutine is done: a stream whose answer was not
+// completed is reset, and so is one whose request body is still coming
+// (NO_ERROR: the answer is complete, the client may stop sending).
+func (c *conn) finish(s *stream) {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	// localDone is only set by this goroutine: no lock to read it. A
+	// stream the client (or a stream error) reset gets no frame more.
+	if !s.reset.Load() && (!s.localDone || !s.remoteDone.Load()) {
+		w := &c.w
+		w.lock()
+		if !s.localDone && !s.reset.Load() {
+			w.rstLocked(s, http2.ErrCodeInternal)
+		} else if !s.remoteDone.Load() && !s.reset.Load() && w.err == nil {
+			w.check(c.fr.WriteRSTStream(s.id, http2.ErrCodeNo))
+		}
+		w.unlock()
+	}
+	s.reset.Store(true)
+	if s.body != nil {
+		if n := s.body.closeWithError(errStreamReset); n > 0 {
+			c.credit(nil, int64(n))
+		}
+	}
+	c.uncount(s)
+	c.mu.Lock()
+	delete(c.streams, s.id)
+	empty := len(c.streams) == 0
+	if empty {
+		c.idleAt = time.Now()
+	}
+	closing := c.closing && empty
+	c.mu.Unlock()
+	if closing {
+		c.w.closeFlushed()
+	}
+}
+
+// abort ends s from the connection's side: the client reset it, a stream
+// error reset it, or the connection ended.
+func (s *stream) abort(err error) {
+	s.reset.Store(true)
+	s.remoteDone.Store(true)
+	s.c.uncount(s)
+	if s.body != nil {
+		if n := s.body.closeWithError(err); n > 0 {
+			s.c.credit(nil, int64(n))
+		}
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	w := &s.c.w
+	w.mu.Lock()
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// parse fills s.req from the header block, rejecting what RFC 9113
+// section 8 calls malformed.
+func (s *stream) parse(f *http2.MetaHeadersFrame) error {
+	r := &s.req
+	for _, hf := range f.PseudoFields() {
+		switch hf.Name {
+		case ":method":
+			r.method = hf.Value
+		case ":scheme":
+			r.scheme = hf.Value
+		case ":authority":
+			r.authority = hf.Value
+		case ":path":
+			r.target = hf.Value
+		default: // :protocol (extended CONNECT is not offered), :status
+			return errMalformed("pseudo-header " + hf.Name + " not allowed in a request")
+		}
+	}
+	if !validToken(r.method) {
+		return errMalformed("invalid :method")
+	}
+	if r.method == "CONNECT" {
+		if r.target != "" || r.scheme != "" || r.authority == "" {
+			return errMalformed("CONNECT needs :authority only")
+		}
+	} else if r.target == "" || r.scheme != "http" && r.scheme != "https" {
+		return errMalformed("missing or invalid :path or :scheme")
+	}
+	r.path = r.target
+	if i := strings.IndexByte(r.target, '?'); i >= 0 {
+		r.path, r.query = r.target[:i], r.target[i+1:]
+	}
+	r.fields = f.RegularFields()
+	host := ""
+	for _, hf := range r.fields {
+		switch hf.Name {
+		case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
+			return errMalformed("connection-specific field " + hf.Name)
+		case "te":
+			if hf.Value != "trailers" {
+				return errMalformed(`te other than "trailers"`)
+			}
+			r.teTrailers = true
+		case "content-length":
+			n, err := strconv.ParseUint(hf.Value, 10, 63)
+			if err != nil || s.declared >= 0 && int64(n) != s.declared {
+				return errMalformed("invalid content-length")
+			}
+			s.declared = int64(n)
+		case "cookie":
+			if r.cookies++; r.cookies == 1 {
+				r.cookie = hf.Value
+			} else {
+				r.cookie += "; " + hf.Value
+			}
+		case "host":
+			host = hf.Value
+		case "idempotency-key", "x-idempotency-key":
+			r.idempotencyKey = true
+		}
+	}
+	if r.authority == "" {
+		r.authority = host
+	}
+	if f.StreamEnded() && s.declared > 0 {
+		return errMalformed("content-length without a body")
+	}
+	return nil
+}
+
+type errMalformed string
+
+func (e errMalformed) Error() string { return "malformed request: " + string(e) }
+
+// fastEligible reports whether the fast path may forward r as it is: a
+// target net/url and httputil.ReverseProxy pass on unchanged, a valid
+// authority, no CONNECT. (Bodies are checked by the caller.)
+func (r *Request) fastEligible() bool {
+	return r.method != "CONNECT" && r.authority != "" && h1.ValidHost(r.authority) && h1.ValidTarget(r.path, r.query)
+}
+
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !tchar[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+var tchar = func() (t [256]bool) {
+	for _, c := range "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" {
+		t[c] = true
+	}
+	return t
+}()
+
+// equalFold compares ASCII strings case-insensitively.
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
