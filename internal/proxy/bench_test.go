@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
 	"portico.dev/portico/internal/ir"
 )
 
@@ -270,6 +273,125 @@ func BenchmarkHandler(b *testing.B) {
 				h.ServeHTTP(rec, req)
 				_, _ = io.Copy(io.Discard, rec.Body)
 			}
+		})
+	}
+}
+
+// h2Client is one cleartext HTTP/2 connection (prior knowledge) sending
+// a fixed bodyless request and reading frames by hand, without allocating:
+// the header block is encoded once, frames are read into one buffer.
+type h2Client struct {
+	c      net.Conn
+	br     *bufio.Reader
+	fr     *http2.Framer // writes only
+	block  []byte
+	next   uint32
+	frame  []byte
+	recved int64 // DATA bytes since the last connection WINDOW_UPDATE
+}
+
+func dialH2(b *testing.B, addr, path string) *h2Client {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "http"}, {":authority", "bench.local"}, {":path", path}, {"user-agent", "bench"}} {
+		_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	hc := &h2Client{c: c, br: bufio.NewReaderSize(c, 16<<10), block: hb.Bytes(), next: 1, frame: make([]byte, 16<<10)}
+	hc.fr = http2.NewFramer(c, nil)
+	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
+		b.Fatal(err)
+	}
+	if err := hc.fr.WriteSettings(); err != nil {
+		b.Fatal(err)
+	}
+	// A large connection window, topped up as answers arrive.
+	if err := hc.fr.WriteWindowUpdate(0, 1<<30); err != nil {
+		b.Fatal(err)
+	}
+	return hc
+}
+
+// send opens a stream with the request; read reads until that stream ends
+// and returns its status byte class ('2' for 2xx).
+func (hc *h2Client) send() (uint32, error) {
+	id := hc.next
+	hc.next += 2
+	return id, hc.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hc.block, EndStream: true, EndHeaders: true})
+}
+
+func (hc *h2Client) readUntilEnd(open map[uint32]bool) error {
+	var hdr [9]byte
+	for len(open) > 0 {
+		if _, err := io.ReadFull(hc.br, hdr[:]); err != nil {
+			return err
+		}
+		n := int(hdr[0])<<16 | int(hdr[1])<<8 | int(hdr[2])
+		typ, flags := http2.FrameType(hdr[3]), http2.Flags(hdr[4])
+		id := uint32(hdr[5]&0x7f)<<24 | uint32(hdr[6])<<16 | uint32(hdr[7])<<8 | uint32(hdr[8])
+		if n > len(hc.frame) {
+			return fmt.Errorf("frame of %d bytes", n)
+		}
+		if _, err := io.ReadFull(hc.br, hc.frame[:n]); err != nil {
+			return err
+		}
+		switch typ {
+		case http2.FrameSettings:
+			if flags&http2.FlagSettingsAck == 0 {
+				if err := hc.fr.WriteSettingsAck(); err != nil {
+					return err
+				}
+			}
+		case http2.FrameRSTStream, http2.FrameGoAway:
+			return fmt.Errorf("%v on stream %d", typ, id)
+		case http2.FrameData:
+			if hc.recved += int64(n); hc.recved > 1<<20 {
+				if err := hc.fr.WriteWindowUpdate(0, uint32(hc.recved)); err != nil {
+					return err
+				}
+				hc.recved = 0
+			}
+		}
+		if (typ == http2.FrameData || typ == http2.FrameHeaders) && flags&http2.FlagDataEndStream != 0 {
+			delete(open, id)
+		}
+	}
+	return nil
+}
+
+// BenchmarkHotPathH2 is BenchmarkHotPath over cleartext HTTP/2 (the
+// engine's HTTP/2 server, prior knowledge): one stream at a time, and
+// eight in flight on the connection (the answers then share writes).
+func BenchmarkHotPathH2(b *testing.B) {
+	_, addr := benchProxy(b)
+	for _, inflight := range []int{1, 8} {
+		b.Run(fmt.Sprintf("loopback/proxied/streams=%d", inflight), func(b *testing.B) {
+			hc := dialH2(b, addr, "/app/hello")
+			open := make(map[uint32]bool, inflight)
+			round := func() error {
+				for range inflight {
+					id, err := hc.send()
+					if err != nil {
+						return err
+					}
+					open[id] = true
+				}
+				return hc.readUntilEnd(open)
+			}
+			if err := round(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := round(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*inflight), "ns/request")
 		})
 	}
 }

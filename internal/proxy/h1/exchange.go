@@ -1,6 +1,7 @@
 package h1
 
 import (
+	"runtime"
 	"io"
 	"log/slog"
 	"time"
@@ -296,6 +297,10 @@ func roundTrip(ep *Endpoint, head, body []byte, deadline, reqDeadline time.Time,
 		}
 		var got bool
 		werr := uc.send(head, body)
+		// Let the goroutines that are ready run before reading: the answer
+		// often arrives meanwhile, and the read that would have found
+		// nothing (EAGAIN, then a park in the poller) is saved.
+		runtime.Gosched()
 		// Even when the write failed, the upstream may have answered (and
 		// closed) before reading the request: take that answer.
 		got, err = uc.readResponseHead(resp)

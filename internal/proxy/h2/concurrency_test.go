@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+
+	"portico.dev/portico/internal/proxy/h1"
 )
 
 // 120 requests in flight at once on one connection, all answered right.
@@ -166,7 +168,7 @@ func TestClientResetCancelsHandler(t *testing.T) {
 		rc.data(1, false, []byte("partial"))
 		waitCh(t, started, "handler")
 		rc.mustWrite(func() error { return rc.fr.WriteRSTStream(1, http2.ErrCodeCancel) })
-		res := <-results
+		res := recv(t, results)
 		if res.ctxErr != context.Canceled {
 			t.Errorf("handler context error %v, want Canceled", res.ctxErr)
 		}
@@ -175,9 +177,9 @@ func TestClientResetCancelsHandler(t *testing.T) {
 		}
 		// The connection still works.
 		rc.get(3, "/")
-		<-started
+		recv(t, started)
 		rc.mustWrite(func() error { return rc.fr.WriteRSTStream(3, http2.ErrCodeCancel) })
-		<-results
+		recv(t, results)
 	})
 	t.Run("transport", func(t *testing.T) {
 		c, _ := ts.client(t)
@@ -193,7 +195,7 @@ func TestClientResetCancelsHandler(t *testing.T) {
 		}()
 		waitCh(t, started, "handler")
 		cancel()
-		if err := <-done; err == nil {
+		if err := recv(t, done); err == nil {
 			t.Errorf("canceled request succeeded")
 		}
 		select {
@@ -219,7 +221,10 @@ func TestNoResetInResponseToReset(t *testing.T) {
 			w.Write(make([]byte, 100))
 			w.(http.Flusher).Flush()
 		}
-		<-r.Context().Done()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(ioTimeout):
+		}
 	})})
 	for _, path := range []string{"/waiting", "/streaming"} {
 		t.Run(path, func(t *testing.T) {
@@ -269,7 +274,7 @@ func TestConnectionCloseCancelsContexts(t *testing.T) {
 	}
 	rc.nc.Close()
 	for i := 0; i < 3; i++ {
-		if err := <-canceled; err != context.Canceled {
+		if err := recv(t, canceled); err != context.Canceled {
 			t.Errorf("handler context: %v, want Canceled", err)
 		}
 	}
@@ -421,7 +426,11 @@ func TestFinalFramesNotLostOnClose(t *testing.T) {
 		rc.get(1, "/")
 		rc.mustWrite(func() error { return rc.fr.WriteGoAway(1, http2.ErrCodeNo, nil) })
 		time.Sleep(time.Millisecond)
-		release <- struct{}{}
+		select {
+		case release <- struct{}{}:
+		case <-time.After(ioTimeout):
+			t.Fatal("handler not waiting")
+		}
 		rc.mustWrite(func() error { _, err := rc.nc.Write(pings.Bytes()); return err })
 		s := rc.stream(1)
 		acks := 0
@@ -509,4 +518,72 @@ func TestDiscardedBodyReturnsConnectionWindow(t *testing.T) {
 		rc.ping()
 		check(t, rc, 3)
 	})
+}
+
+// HTTP/2 "rapid reset" (CVE-2023-44487): a client that opens streams and
+// resets them at once must not get more handlers (or upstream requests)
+// running at the same time than SETTINGS_MAX_CONCURRENT_STREAMS allows, even
+// though reset streams no longer count for the protocol's limit. (net/http
+// queues the handlers beyond the limit and ends the connection with
+// ENHANCE_YOUR_CALM when too many pile up.)
+func TestRapidResetBounded(t *testing.T) {
+	t.Parallel()
+	const limit = 8
+	const streams = 100
+	var running, peak atomic.Int32
+	enter := func() {
+		n := running.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+	}
+	up := startUpstream(t, func(r *upRequest) (string, bool) {
+		enter()
+		defer running.Add(-1)
+		time.Sleep(300 * time.Millisecond)
+		return okAnswer("slow"), false
+	})
+	rt := fixedRoute(t, up.addr, nil, nil, 0, 0)
+	ts := startServer(t, Config{MaxConcurrentStreams: limit, Handler: routed{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			enter()
+			defer running.Add(-1)
+			time.Sleep(300 * time.Millisecond) // ignores the cancellation
+		}),
+		route: func(r *Request) *h1.Route {
+			if r.Path() == "/fast" {
+				return rt
+			}
+			return nil
+		},
+	}})
+	for _, path := range []string{"/handler", "/fast"} {
+		t.Run(path, func(t *testing.T) {
+			peak.Store(0)
+			rc := handshakeRaw(t, ts)
+			var batch bytes.Buffer
+			fr := http2.NewFramer(&batch, nil)
+			for i := uint32(0); i < streams; i++ {
+				id := 2*i + 1
+				fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: rc.encode(reqFields("GET", path)), EndStream: true, EndHeaders: true})
+				fr.WriteRSTStream(id, http2.ErrCodeCancel)
+			}
+			rc.mustWrite(func() error { _, err := rc.nc.Write(batch.Bytes()); return err })
+			// Let the server take it all in (or give up on the connection).
+			deadline := time.Now().Add(250 * time.Millisecond)
+			for time.Now().Before(deadline) && rc.goAway == nil {
+				if _, err := rc.nextWithin(time.Until(deadline)); err != nil {
+					break
+				}
+			}
+			if p := peak.Load(); p > limit {
+				t.Errorf("%d %s requests ran at once for %d streams opened and reset at once, SETTINGS_MAX_CONCURRENT_STREAMS %d", p, path, streams, limit)
+			}
+			rc.nc.Close()
+			eventually(t, "requests to end", func() bool { return running.Load() == 0 })
+		})
+	}
 }

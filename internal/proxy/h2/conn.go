@@ -64,6 +64,8 @@ type conn struct {
 	mu      sync.Mutex
 	streams map[uint32]*stream
 	nopen   int       // streams neither finished nor reset: what MAX_CONCURRENT_STREAMS bounds
+	running int       // stream goroutines (at most MaxConcurrentStreams)
+	queued  []*stream // streams waiting for one
 	idleAt  time.Time // when streams became empty
 	closing bool      // graceful GOAWAY sent: close when streams are done
 
@@ -338,7 +340,6 @@ func (c *conn) goAwayGraceful() {
 		c.w.closeFlushed()
 	}
 }
-
 
 // shut ends every stream and closes the connection, once what is
 // buffered is written.

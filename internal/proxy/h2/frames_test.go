@@ -623,7 +623,10 @@ func TestClientGoAway(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
 	ts := startServer(t, Config{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-release
+		select {
+		case <-release:
+		case <-time.After(ioTimeout):
+		}
 		io.WriteString(w, "done")
 	})})
 	rc := handshakeRaw(t, ts)

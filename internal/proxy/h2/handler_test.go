@@ -99,7 +99,7 @@ func TestHandlerRequestAndResponseBasics(t *testing.T) {
 		if d, err := http.ParseTime(resp.Header.Get("Date")); err != nil || time.Since(d).Abs() > time.Minute {
 			t.Errorf("Date %q: %v", resp.Header.Get("Date"), err)
 		}
-		s := <-seen
+		s := recv(t, seen)
 		if s.method != "GET" || s.proto != "HTTP/2.0" || s.protoMajor != 2 || s.protoMinor != 0 {
 			t.Errorf("method %q proto %q %d.%d", s.method, s.proto, s.protoMajor, s.protoMinor)
 		}
@@ -210,7 +210,7 @@ func TestHandlerPOSTBodies(t *testing.T) {
 			if resp.StatusCode != 200 || string(got) != want {
 				t.Errorf("got %d %q, want %q", resp.StatusCode, got, want)
 			}
-			res := <-results
+			res := recv(t, results)
 			if res.err != nil {
 				t.Errorf("handler read error: %v", res.err)
 			}
@@ -271,7 +271,7 @@ func TestRequestBodyBufferBounded(t *testing.T) {
 		t.Fatalf("handler read a different body")
 	}
 	// The window is recvWindow (1 MiB); allow the append growth factor.
-	if most := <-maxCap; most > 4*recvWindow {
+	if most := recv(t, maxCap); most > 4*recvWindow {
 		t.Errorf("request body buffer grew to %d bytes for a %d byte body (window %d): consumed bytes are never dropped while the reader lags", most, size, recvWindow)
 	}
 }
@@ -698,7 +698,7 @@ func TestRequestTrailers(t *testing.T) {
 			t.Fatal(err)
 		}
 		readAll(t, resp)
-		s := <-got
+		s := recv(t, got)
 		if s.body != "body bytes" {
 			t.Errorf("body %q", s.body)
 		}
@@ -721,7 +721,7 @@ func TestRequestTrailers(t *testing.T) {
 		if s.status != 200 {
 			t.Fatalf("status %d", s.status)
 		}
-		r := <-got
+		r := recv(t, got)
 		if r.body != "xyz" || r.after.Get("X-Declared") != "d" {
 			t.Errorf("body %q trailers %v", r.body, r.after)
 		}
@@ -794,7 +794,7 @@ func TestExpectContinue(t *testing.T) {
 func TestFlusherStreams(t *testing.T) {
 	t.Parallel()
 	modes(t, func(t *testing.T, opts ...serverOpt) {
-		release := make(chan struct{})
+		release := make(chan struct{}, 2)
 		ts := startServer(t, Config{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/headers-only" {
 				w.Header().Set("X-Early", "1")
@@ -959,7 +959,7 @@ func TestRequestHeaderMapping(t *testing.T) {
 	if s := rc.response(1); s.status != 200 {
 		t.Fatalf("status %d", s.status)
 	}
-	s := <-got
+	s := recv(t, got)
 	if len(s.cookie) != 1 || s.cookie[0] != "a=1; b=2; c=3" || s.cookies != 3 {
 		t.Errorf("Cookie %q (%d cookies), want one field a=1; b=2; c=3", s.cookie, s.cookies)
 	}
@@ -972,7 +972,7 @@ func TestRequestHeaderMapping(t *testing.T) {
 	if s := rc.response(3); s.status != 200 {
 		t.Fatalf("status %d", s.status)
 	}
-	if s := <-got; s.host != "h.example:81" {
+	if s := recv(t, got); s.host != "h.example:81" {
 		t.Errorf("r.Host %q, want the Host field h.example:81", s.host)
 	}
 }
@@ -1054,7 +1054,7 @@ func TestHandlerContextValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	readAll(t, resp)
-	ctx := <-got
+	ctx := recv(t, got)
 	if ctx.Value(key{}) != "base" {
 		t.Errorf("BaseContext value missing")
 	}

@@ -612,6 +612,18 @@ func waitCh(t testing.TB, ch <-chan struct{}, what string) {
 	}
 }
 
+// recv receives from ch, waiting at most ioTimeout.
+func recv[T any](t testing.TB, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(ioTimeout):
+		t.Fatalf("timed out after %v waiting on a channel", ioTimeout)
+		panic("unreachable")
+	}
+}
+
 // --- fast path ---
 
 // routed is a Config.Handler that routes with route on the fast path and

@@ -138,7 +138,7 @@ func TestShutdownWithTransport(t *testing.T) {
 	go func() { shutdownErr <- ts.Shutdown(context.Background()) }()
 	time.Sleep(50 * time.Millisecond)
 	close(release)
-	r := <-res
+	r := recv(t, res)
 	if r.err != nil || len(r.body) != 100010 {
 		t.Fatalf("in-flight request: %d bytes, %v", len(r.body), r.err)
 	}
@@ -176,7 +176,9 @@ func TestShutdownIdleConnection(t *testing.T) {
 	rc.expectClosed()
 
 	// New connections are closed at once.
-	rc2 := dialRaw(t, ts)
+	rc2 := newRaw(t, ts.dial(t))
+	rc2.write(func() error { _, err := io.WriteString(rc2.nc, http2.ClientPreface); return err })
+	rc2.write(func() error { return rc2.fr.WriteSettings() })
 	rc2.expectClosed()
 	if rc2.gotSettings {
 		t.Errorf("a connection accepted after Shutdown got the server's SETTINGS")
@@ -349,4 +351,62 @@ func TestCloseClosesEverything(t *testing.T) {
 			t.Errorf("Shutdown after Close: %v", err)
 		}
 	})
+}
+
+// A client that stops reading (its TCP window full) must not hold up
+// Shutdown past its context, nor Close: both have to reach the other
+// connections and return.
+func TestShutdownNotBlockedByStuckClient(t *testing.T) {
+	t.Parallel()
+	const idle = 4 * time.Second // the write deadline that eventually frees a stuck write
+	writing := make(chan struct{}, 1)
+	ts := startServer(t, Config{IdleTimeout: idle, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 1<<20)
+		for i := 0; i < 256; i++ {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			if i == 0 {
+				writing <- struct{}{}
+			}
+		}
+	})})
+	stuck := handshakeRaw(t, ts, http2.Setting{ID: http2.SettingInitialWindowSize, Val: maxWindow})
+	stuck.mustWrite(func() error { return stuck.fr.WriteWindowUpdate(0, maxWindow-defaultWindow) })
+	stuck.get(1, "/flood")
+	waitCh(t, writing, "handler writing")
+	time.Sleep(300 * time.Millisecond) // the socket buffers fill up; the server's write blocks
+	other := handshakeRaw(t, ts)
+
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		done <- ts.Shutdown(ctx)
+	}()
+	select {
+	case err := <-done:
+		if err != context.DeadlineExceeded {
+			t.Errorf("Shutdown: %v, want DeadlineExceeded", err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("Shutdown returned after %v, its context expired after 200ms", d)
+		}
+	case <-time.After(2 * idle):
+		t.Fatal("Shutdown never returned")
+	}
+	closed := make(chan struct{})
+	start = time.Now()
+	go func() { ts.Close(); close(closed) }()
+	select {
+	case <-closed:
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("Close took %v", d)
+		}
+	case <-time.After(2 * idle):
+		t.Fatal("Close never returned")
+	}
+	other.expectClosed()
+	stuck.nc.Close()
 }

@@ -116,13 +116,17 @@ func (s *Server) track(c *conn, add bool) bool {
 // Shutdown sends GOAWAY on every connection, lets the streams in flight
 // finish and waits for the connections to end, or for ctx to be done.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.shutdown.Store(true)
+	s.shutdown.Store(true) // no connection is tracked after this
+	s.mu.Lock()
+	for c := range s.conns {
+		// In goroutines: a GOAWAY may wait on a client that stopped
+		// reading, and Shutdown answers to ctx.
+		go c.goAwayGraceful()
+	}
+	s.mu.Unlock()
 	for {
 		s.mu.Lock()
 		n, idle := len(s.conns), s.idle
-		for c := range s.conns {
-			c.goAwayGraceful()
-		}
 		s.mu.Unlock()
 		if n == 0 {
 			return nil

@@ -2,6 +2,7 @@ package h2
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -34,6 +35,12 @@ type stream struct {
 	localDone  bool // END_STREAM or RST_STREAM sent
 	finalSent  bool // the final HEADERS went out (no 1xx after them)
 	counted    bool // in c.nopen (under c.mu)
+
+	// What run does: forward with rt, run the handler with hr, or answer
+	// status.
+	rt     *h1.Route
+	hr     *http.Request
+	status int
 
 	x        *h1.Exchange // fast path only
 	trailers []hpack.HeaderField
@@ -104,8 +111,8 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		// Over the header list limit: answer 431 as the HTTP/1.1 engine
 		// does, without reading further.
 		c.open(s, f.StreamEnded())
-		go s.serveStatus(431, "Request Header Fields Too Large: header list too large\n")
-		return nil
+		s.status = 431
+		return c.start(s)
 	}
 	if err := s.parse(f); err != nil {
 		return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol, Cause: err}
@@ -117,8 +124,8 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	if ended && c.srv.router != nil && s.req.fastEligible() {
 		if rt := c.srv.router.RouteH2(&s.req); rt != nil {
 			c.open(s, ended)
-			go s.serveFast(rt)
-			return nil
+			s.rt = rt
+			return c.start(s)
 		}
 	}
 	if !ended {
@@ -129,8 +136,49 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol, Cause: err}
 	}
 	c.open(s, ended)
-	go s.serveHandler(hr)
+	s.hr = hr
+	return c.start(s)
+}
+
+// maxQueued bounds the streams waiting for a goroutine, in multiples of
+// MaxConcurrentStreams: beyond it the client is opening and resetting
+// streams faster than they can be served (CVE-2023-44487, "rapid reset").
+const maxQueued = 4
+
+// start runs s in a goroutine of its own, or queues it while
+// MaxConcurrentStreams goroutines already run: streams the client reset
+// no longer count toward its limit (RFC 9113 section 5.1.2), but their
+// work does until it stops.
+func (c *conn) start(s *stream) error {
+	limit := int(c.srv.cfg.MaxConcurrentStreams)
+	c.mu.Lock()
+	if c.running < limit {
+		c.running++
+		c.mu.Unlock()
+		go s.run()
+		return nil
+	}
+	if len(c.queued) >= maxQueued*limit {
+		c.mu.Unlock()
+		return http2.ConnectionError(http2.ErrCodeEnhanceYourCalm)
+	}
+	c.queued = append(c.queued, s)
+	c.mu.Unlock()
 	return nil
+}
+
+// run serves s: the fast path, the handler, or a status answer.
+func (s *stream) run() {
+	switch {
+	case s.reset.Load():
+		s.c.finish(s) // reset while queued
+	case s.rt != nil:
+		s.serveFast(s.rt)
+	case s.hr != nil:
+		s.serveHandler(s.hr)
+	default:
+		s.serveStatus(s.status, "Request Header Fields Too Large: header list too large\n")
+	}
 }
 
 // open registers s with its initial windows.
@@ -217,7 +265,18 @@ func (c *conn) finish(s *stream) {
 		c.idleAt = time.Now()
 	}
 	closing := c.closing && empty
+	var next *stream
+	if len(c.queued) > 0 {
+		next = c.queued[0]
+		c.queued[0] = nil
+		c.queued = c.queued[1:]
+	} else {
+		c.running--
+	}
 	c.mu.Unlock()
+	if next != nil {
+		go next.run() // the goroutine slot passes on
+	}
 	if closing {
 		c.w.closeFlushed()
 	}
