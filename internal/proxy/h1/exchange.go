@@ -1,9 +1,9 @@
 package h1
 
 import (
-	"runtime"
 	"io"
 	"log/slog"
+	"runtime"
 	"time"
 )
 

@@ -331,10 +331,10 @@ func TestFastTimeouts(t *testing.T) {
 		return okAnswer("late"), false
 	})
 	for _, tc := range []struct {
-		name              string
-		request, backend  time.Duration
-		status            int
-		body              string
+		name             string
+		request, backend time.Duration
+		status           int
+		body             string
 	}{
 		{"backendRequest", 0, 100 * time.Millisecond, 504, "upstream request timeout\n"},
 		{"request", 100 * time.Millisecond, 0, 504, "request timeout\n"},

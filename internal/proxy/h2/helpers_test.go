@@ -30,14 +30,14 @@ const ioTimeout = 5 * time.Second
 // testServer is an h2.Server fed by a real listener on 127.0.0.1.
 type testServer struct {
 	*Server
-	t       testing.TB
-	ln      net.Listener
-	addr    string
-	tls     bool
+	t         testing.TB
+	ln        net.Listener
+	addr      string
+	tls       bool
 	clientTLS *tls.Config // for TLS clients
-	serving sync.WaitGroup
-	active  atomic.Int32 // ServeConn calls in progress
-	accepts atomic.Int32
+	serving   sync.WaitGroup
+	active    atomic.Int32 // ServeConn calls in progress
+	accepts   atomic.Int32
 }
 
 type serverOpt func(*testServer)
