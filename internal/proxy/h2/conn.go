@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 )
 
 // Windows and sizes this server advertises and uses.
@@ -51,8 +50,9 @@ type conn struct {
 
 	remoteAddr, clientIP string
 
-	br *bufio.Reader
-	fr *http2.Framer // reads br (serve goroutine); writes bw (under wmu)
+	br     *bufio.Reader
+	fr     *http2.Framer // reads br (serve goroutine); writes bw (under wmu)
+	blocks blockReader   // decodes header blocks (serve goroutine)
 
 	// Reader state, owned by the serve goroutine.
 	lastStreamID uint32        // highest client stream ID seen
@@ -89,8 +89,7 @@ func newConn(s *Server, nc net.Conn, tlsState *tls.ConnectionState) *conn {
 	c.br = bufio.NewReaderSize(nc, readBufSize)
 	c.w.init(c)
 	c.fr = http2.NewFramer(c.w.bw, c.br)
-	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	c.fr.MaxHeaderListSize = maxHeaderList
+	c.blocks.init()
 	c.fr.SetMaxReadFrameSize(defaultMaxFrame) // what we advertise (the default)
 	c.fr.SetReuseFrames()
 	c.recvConn.Store(recvWindow)
@@ -155,8 +154,12 @@ func (c *conn) serve() {
 // process handles one frame from the client.
 func (c *conn) process(f http2.Frame) error {
 	switch f := f.(type) {
-	case *http2.MetaHeadersFrame:
-		return c.onHeaders(f)
+	case *http2.HeadersFrame:
+		b, err := c.blocks.read(c.fr, f)
+		if err != nil {
+			return err
+		}
+		return c.onHeaders(b)
 	case *http2.DataFrame:
 		return c.onData(f)
 	case *http2.SettingsFrame:

@@ -41,7 +41,12 @@
 // section 8.1.1: missing or invalid pseudo-headers, connection-specific
 // fields, TE other than "trailers", a Content-Length the DATA frames do
 // not match) with RST_STREAM PROTOCOL_ERROR, and protocol violations with
-// GOAWAY; the Framer checks frame sizes, CONTINUATION sequences and HPACK.
+// GOAWAY; the Framer checks frame sizes and CONTINUATION sequences.
+// Header blocks are decoded (headers.go) with the same checks and errors
+// as the Framer's ReadMetaHeaders, into storage reused from block to
+// block, so a request costs no frame and no field slice; a block that
+// goes on after its fields turned malformed or over the limit closes the
+// connection (CONTINUATION flood).
 // Responses are HPACK-encoded without the dynamic table: nothing of one
 // answer is kept for the next (the table would pin the strings of reused
 // buffers), at the cost of a few bytes per answer. No server push.

@@ -2,6 +2,7 @@ package h2
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -173,6 +174,10 @@ func TestStreamProtocolErrors(t *testing.T) {
 		{"missing-method", hf(":scheme", "http", ":authority", "example.com", ":path", "/"), true},
 		{"missing-scheme", hf(":method", "GET", ":authority", "example.com", ":path", "/"), true},
 		{"uppercase-name", reqFields("GET", "/", "X-Upper", "v"), true},
+		{"name-not-token", reqFields("GET", "/", "x a", "v"), true},
+		{"value-with-nul", reqFields("GET", "/", "x-a", "1\x002"), true},
+		{"value-with-newline", reqFields("GET", "/", "x-a", "1\r\nx-b: 2"), true},
+		{"pseudo-value-with-newline", reqFields("GET", "/\n"), true},
 		{"unknown-pseudo", append(reqFields("GET", "/"), hf(":protocol", "websocket")...), true},
 		{"status-in-request", append(hf(":status", "200"), reqFields("GET", "/")...), true},
 		{"pseudo-after-regular", append(hf(":method", "GET", ":scheme", "http", "x-a", "1"), hf(":path", "/")...), true},
@@ -601,6 +606,41 @@ func TestHeaderListTooLarge(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Streams whose header blocks arrive one after another while earlier
+// streams still run keep their own fields, more than a stream's inline
+// storage holds (see also TestBlockStorageReused).
+func TestManyFieldsPerStream(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	ts := startServer(t, Config{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		var b strings.Builder
+		for i := 0; i < 40; i++ {
+			b.WriteString(r.Header.Get(fmt.Sprintf("X-F%d", i)))
+		}
+		io.WriteString(w, b.String())
+	})})
+	rc := handshakeRaw(t, ts)
+	want := map[uint32]string{}
+	for id := uint32(1); id <= 7; id += 2 {
+		var extra []string
+		var body strings.Builder
+		for i := 0; i < 40; i++ {
+			v := fmt.Sprintf("s%d-f%d;", id, i)
+			extra = append(extra, fmt.Sprintf("x-f%d", i), v)
+			body.WriteString(v)
+		}
+		want[id] = body.String()
+		rc.headers(id, true, reqFields("GET", "/", extra...))
+	}
+	close(release)
+	for id, body := range want {
+		if s := rc.response(id); s.status != 200 || s.body.String() != body {
+			t.Errorf("stream %d: %d %q, want %q", id, s.status, s.body.String(), body)
+		}
+	}
 }
 
 // A header block of many CONTINUATION frames below the limit is fine.

@@ -52,7 +52,8 @@ type Request struct {
 	method, scheme, authority, target string
 	path, query                       string
 	fields                            []hpack.HeaderField
-	cookie                            string // cookie fields joined with "; " (RFC 9113 section 8.2.3)
+	fieldBuf                          [16]hpack.HeaderField // fields' storage unless there are more
+	cookie                            string                // cookie fields joined with "; " (RFC 9113 section 8.2.3)
 	cookies                           int
 	teTrailers                        bool
 	idempotencyKey                    bool
@@ -85,7 +86,7 @@ func (r *Request) HeaderValues(name string) []string {
 }
 
 // onHeaders opens a stream, or takes the trailers of an open one.
-func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
+func (c *conn) onHeaders(f *headerBlock) error {
 	id := f.StreamID
 	if id%2 == 0 {
 		return http2.ConnectionError(http2.ErrCodeProtocol)
@@ -107,7 +108,7 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		return http2.StreamError{StreamID: id, Code: http2.ErrCodeRefusedStream}
 	}
 	s := &stream{c: c, id: id, declared: -1}
-	if f.Truncated {
+	if f.truncated {
 		// Over the header list limit: answer 431 as the HTTP/1.1 engine
 		// does, without reading further.
 		c.open(s, f.StreamEnded())
@@ -207,7 +208,7 @@ func (c *conn) uncount(s *stream) {
 
 // onTrailers handles a HEADERS frame on an open stream: the request's
 // trailers, which must end it.
-func (c *conn) onTrailers(s *stream, f *http2.MetaHeadersFrame) error {
+func (c *conn) onTrailers(s *stream, f *headerBlock) error {
 	if s.remoteDone.Load() {
 		c.w.mu.Lock()
 		closed := s.localDone
@@ -219,7 +220,7 @@ func (c *conn) onTrailers(s *stream, f *http2.MetaHeadersFrame) error {
 		}
 		return http2.StreamError{StreamID: s.id, Code: http2.ErrCodeStreamClosed}
 	}
-	if !f.StreamEnded() || len(f.PseudoFields()) > 0 {
+	if !f.StreamEnded() || f.npseudo > 0 {
 		return http2.StreamError{StreamID: s.id, Code: http2.ErrCodeProtocol}
 	}
 	if s.declared >= 0 && s.received != s.declared {
@@ -227,7 +228,7 @@ func (c *conn) onTrailers(s *stream, f *http2.MetaHeadersFrame) error {
 	}
 	s.remoteDone.Store(true)
 	if s.body != nil {
-		s.body.closeWithTrailers(f.RegularFields())
+		s.body.closeWithTrailers(append([]hpack.HeaderField(nil), f.regular()...))
 	}
 	return nil
 }
@@ -304,9 +305,14 @@ func (s *stream) abort(err error) {
 
 // parse fills s.req from the header block, rejecting what RFC 9113
 // section 8 calls malformed.
-func (s *stream) parse(f *http2.MetaHeadersFrame) error {
+func (s *stream) parse(f *headerBlock) error {
 	r := &s.req
-	for _, hf := range f.PseudoFields() {
+	for i, hf := range f.pseudo() {
+		for _, prev := range f.fields[:i] {
+			if hf.Name == prev.Name {
+				return errMalformed("duplicate pseudo-header " + hf.Name)
+			}
+		}
 		switch hf.Name {
 		case ":method":
 			r.method = hf.Value
@@ -334,7 +340,7 @@ func (s *stream) parse(f *http2.MetaHeadersFrame) error {
 	if i := strings.IndexByte(r.target, '?'); i >= 0 {
 		r.path, r.query = r.target[:i], r.target[i+1:]
 	}
-	r.fields = f.RegularFields()
+	r.fields = append(r.fieldBuf[:0], f.regular()...)
 	host := ""
 	for _, hf := range r.fields {
 		switch hf.Name {
