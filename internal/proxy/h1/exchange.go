@@ -297,10 +297,15 @@ func roundTrip(ep *Endpoint, head, body []byte, deadline, reqDeadline time.Time,
 		}
 		var got bool
 		werr := uc.send(head, body)
-		// Let the goroutines that are ready run before reading: the answer
-		// often arrives meanwhile, and the read that would have found
-		// nothing (EAGAIN, then a park in the poller) is saved.
-		runtime.Gosched()
+		if c == nil {
+			// HTTP/2 (Exchange): let the goroutines that are ready, often
+			// the connection's other streams, run before reading: the
+			// answer often arrives meanwhile, and the read that would have
+			// found nothing (EAGAIN, then a park in the poller) is saved.
+			// HTTP/1.1 does not yield: measured side by side it spent the
+			// same CPU either way, and yielding added to its p99.
+			runtime.Gosched()
+		}
 		// Even when the write failed, the upstream may have answered (and
 		// closed) before reading the request: take that answer.
 		got, err = uc.readResponseHead(resp)
