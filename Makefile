@@ -25,8 +25,9 @@ build: ## Build bin/portico.
 test: ## Run every test, end-to-end included (THE test command).
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-check: ## Everything CI runs: `make test`, then the conformance suite (needs root for unshare -n).
+check: ## Everything CI runs: `make test`, the race detector on internal/, then the conformance suite (needs root for unshare -n).
 	$(MAKE) test
+	$(MAKE) test-race
 	$(MAKE) conformance
 	hack/check-conformance-report.sh out/conformance-report.yaml
 

@@ -1,9 +1,12 @@
 package proxy
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,6 +162,39 @@ func TestMirrorSendsACopy(t *testing.T) {
 }
 
 // A mirror that hangs must not slow the main request down.
+// A mirrored copy leaves after its request is answered and the connection
+// has read the next one: it must carry its own request's target and
+// fields, not whatever the connection's buffer holds by then.
+func TestMirrorKeepsItsRequest(t *testing.T) {
+	h := newHarness(t)
+	var mu sync.Mutex
+	var seen []string
+	mirror, n := counting(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.RequestURI()+" "+r.Header.Get("X-Seq"))
+		mu.Unlock()
+	})
+	url := h.serve(vhost("", route("r", withFilters(prefixRule("/", to("main", echoServer(t, "main"))), ir.HTTPFilters{
+		Mirrors: []ir.Mirror{{Backend: to("mirror", mirror)}},
+	}))))
+	var want []string
+	for i := range 20 {
+		target := fmt.Sprintf("/p%02d?q=%02d", i, i) // equal lengths: each request lands where the last was
+		want = append(want, fmt.Sprintf("%s s%02d", target, i))
+		if code, _ := get(t, url+target, "x", "X-Seq", fmt.Sprintf("s%02d", i)); code != 200 {
+			t.Fatalf("got %d", code)
+		}
+	}
+	for start := time.Now(); n.Load() < 20 && time.Since(start) < 5*time.Second; time.Sleep(10 * time.Millisecond) {
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(seen)
+	if !slices.Equal(seen, want) {
+		t.Fatalf("mirror saw %q, want %q", seen, want)
+	}
+}
+
 func TestSlowMirrorDoesNotBlock(t *testing.T) {
 	h := newHarness(t)
 	release := make(chan struct{})

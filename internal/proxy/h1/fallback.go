@@ -69,7 +69,11 @@ var errBadURI = errors.New("invalid request target")
 // would, and consumes its head from the buffer (its body follows).
 func (c *conn) httpRequest() (*http.Request, error) {
 	req := &c.req
-	u, err := url.ParseRequestURI(req.target)
+	// Every string of the request is a copy: the handler may hand the
+	// request to goroutines that outlive it (mirrors), while c.req views
+	// the connection buffer the next request overwrites.
+	target := strings.Clone(req.target)
+	u, err := url.ParseRequestURI(target)
 	if err != nil {
 		return nil, errBadURI
 	}
@@ -80,7 +84,7 @@ func (c *conn) httpRequest() (*http.Request, error) {
 		ProtoMajor: 1,
 		ProtoMinor: req.minor,
 		Header:     make(http.Header, len(req.fields)),
-		RequestURI: strings.Clone(req.target),
+		RequestURI: target,
 		RemoteAddr: c.remoteAddr,
 		TLS:        c.tls,
 		Close:      req.close,
@@ -94,7 +98,11 @@ func (c *conn) httpRequest() (*http.Request, error) {
 		if k == "Host" {
 			continue
 		}
-		hr.Header[k] = append(hr.Header[k], strings.Clone(f.value))
+		vs, ok := hr.Header[k]
+		if !ok {
+			k = strings.Clone(k) // a name already canonical comes back as is
+		}
+		hr.Header[k] = append(vs, strings.Clone(f.value))
 	}
 	if hr.Host == "" {
 		hr.Host = strings.Clone(req.host)
