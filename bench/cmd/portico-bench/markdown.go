@@ -48,7 +48,7 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "Each proxy: one host (`%s`), one PathPrefix route (`%s`), two upstream endpoints round robin "+
 			"(one nginx on two ports answering a fixed 100-byte body), keep-alive upstream, no access log. "+
 			"Load: `wrk -c %d -t 1 --latency` (HTTP/1.1, TLS) and `h2load -c %d -m %d -t 1` (h2 over TLS), %s per run after a %s warm-up, "+
-			"%d round(s), proxies interleaved; the table shows the median of the rounds. "+
+			"%d round(s), proxies interleaved; the table shows the median of the rounds, and the lowest and highest CPU µs/req of the rounds. "+
 			"Pinned: proxy on core 1 with one worker (nginx `worker_processes 1`, HAProxy `nbthread 1`, Go `GOMAXPROCS=1`), "+
 			"load generator and upstream on core 0. Unpinned: default placement, nginx `auto`, HAProxy `nbthread %d`, Go default. "+
 			"CPU µs/req: utime+stime of the proxy's processes (/proc, every thread and child) over the run / requests completed. "+

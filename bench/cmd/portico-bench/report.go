@@ -49,7 +49,9 @@ type summary struct {
 	RPS       float64
 	P50, P99  time.Duration
 	CPUPerReq float64
-	Errors    int64 // total over rounds
+	CPUMin    float64 // the rounds' spread of CPU per request: with
+	CPUMax    float64 // a noisy machine, a ratio inside it is parity
+	Errors    int64   // total over rounds
 }
 
 func (r *results) summary(k key) (summary, bool) {
@@ -67,6 +69,7 @@ func (r *results) summary(k key) (summary, bool) {
 		s.Errors += x.Errors
 	}
 	s.RPS, s.CPUPerReq = median(rps), median(cpu)
+	s.CPUMin, s.CPUMax = slices.Min(cpu), slices.Max(cpu)
 	s.P50, s.P99 = time.Duration(median(p50)), time.Duration(median(p99))
 	return s, true
 }
@@ -100,8 +103,8 @@ func fmtDur(d time.Duration) string {
 // proxy, in the order given.
 func (r *results) table(modes []mode, scs []scenario, proxies []string) string {
 	var b strings.Builder
-	b.WriteString("| Scenario | Mode | Proxy | req/s | p50 | p99 | CPU µs/req | errors |\n")
-	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| Scenario | Mode | Proxy | req/s | p50 | p99 | CPU µs/req | (rounds) | errors |\n")
+	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, sc := range scs {
 		for _, m := range modes {
 			for _, p := range proxies {
@@ -109,8 +112,8 @@ func (r *results) table(modes []mode, scs []scenario, proxies []string) string {
 				if !ok {
 					continue
 				}
-				fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %s | %s | %.1f | %d |\n",
-					sc.Label, m, p, s.RPS, fmtDur(s.P50), fmtDur(s.P99), s.CPUPerReq, s.Errors)
+				fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %s | %s | %.1f | %.1f-%.1f | %d |\n",
+					sc.Label, m, p, s.RPS, fmtDur(s.P50), fmtDur(s.P99), s.CPUPerReq, s.CPUMin, s.CPUMax, s.Errors)
 			}
 		}
 	}
