@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -204,5 +205,29 @@ func TestSlowHeaders(t *testing.T) {
 	n, _ := idle.Read(make([]byte, 1))
 	if n != 0 || time.Since(start) > 2*time.Second {
 		t.Errorf("idle connection: read %d bytes, open for %v", n, time.Since(start))
+	}
+
+	// Idle after a request (the wait for the next one is a readiness
+	// wait, see package readiness): closed after IdleTimeout too.
+	used, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer used.Close()
+	io.WriteString(used, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+	_ = used.SetReadDeadline(time.Now().Add(3 * time.Second))
+	br := bufio.NewReader(used)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	start = time.Now()
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("idle after a request: %v, want EOF", err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond || d > 2*time.Second {
+		t.Errorf("idle after a request: closed after %v, want about 500ms", d)
 	}
 }

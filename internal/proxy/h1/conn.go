@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"portico.dev/portico/internal/proxy/readiness"
 )
 
 // Connection states, for Shutdown: an idle connection (waiting for the
@@ -55,6 +57,13 @@ type conn struct {
 	// headSent says the final head went out (no 100 after it).
 	wmu      sync.Mutex
 	headSent bool
+
+	// wait says when the next request arrives on a cleartext connection
+	// (see package readiness); it is asked only after a read drained the
+	// socket: after a full read more may be waiting that no new arrival
+	// will announce. Set before the connection is served.
+	wait    *readiness.Waiter
+	drained bool
 }
 
 // bufs recycles the buffers of finished connections.
@@ -64,6 +73,9 @@ type connBufs struct{ buf, out, up []byte }
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc, proto: "http", remoteAddr: nc.RemoteAddr().String()}
+	if s.cfg.TLS == nil { // TLS buffers records: socket readiness would mislead
+		c.wait = readiness.Register(nc)
+	}
 	if host, _, err := net.SplitHostPort(c.remoteAddr); err == nil {
 		c.clientIP = host
 	}
@@ -101,6 +113,7 @@ func (c *conn) serve() {
 		if v := recover(); v != nil {
 			c.srv.log.Error("panic serving connection", "remote", c.remoteAddr, "panic", v, "stack", string(debug.Stack()))
 		}
+		c.wait.Close()
 		if handedOff {
 			return
 		}
@@ -146,7 +159,13 @@ func (c *conn) readRequest() *reqError {
 		if c.srv.shutdown.Load() && c.state.CompareAndSwap(stateIdle, stateClosed) {
 			return errClientGone
 		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout))
+		idleUntil := time.Now().Add(c.srv.cfg.IdleTimeout)
+		_ = c.nc.SetReadDeadline(idleUntil)
+		if c.drained {
+			if err := c.wait.WaitIdle(idleUntil); err != nil {
+				return errClientGone // idle too long, or Shutdown
+			}
+		}
 	} else if c.r > 0 && len(c.buf)-c.w < 1024 {
 		n := copy(c.buf, c.buf[c.r:c.w])
 		c.r, c.w = 0, n
@@ -195,11 +214,10 @@ func (c *conn) readRequest() *reqError {
 				c.grow(2 * len(c.buf))
 			}
 		}
-		n, err := c.nc.Read(c.buf[c.w:])
+		n, err := c.read()
 		if n > 0 && c.state.Load() != stateActive && !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return errClientGone // Shutdown closed it while idle
 		}
-		c.w += n
 		if err != nil && n == 0 {
 			if errors.Is(err, os.ErrDeadlineExceeded) && c.w > c.r {
 				return errHeadTimeout
@@ -207,6 +225,16 @@ func (c *conn) readRequest() *reqError {
 			return errClientGone
 		}
 	}
+}
+
+// read reads from the client into c.buf[c.w:], noting whether the socket
+// was drained (a short read).
+func (c *conn) read() (int, error) {
+	p := c.buf[c.w:]
+	n, err := c.nc.Read(p)
+	c.drained = n > 0 && n < len(p)
+	c.w += n
+	return n, err
 }
 
 // grow replaces the read buffer by a larger copy. The old buffer is left

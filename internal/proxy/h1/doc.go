@@ -71,4 +71,16 @@
 // any response byte is retried once on a new one for idempotent requests
 // (http.Transport's rule); for the others, a connection idle for more
 // than half a second is first checked for a close by the upstream.
+//
+// # Waiting for reads
+//
+// A cleartext client connection waiting for its next request and an
+// upstream connection waiting for its answer wait on package readiness
+// (an epoll instance of our own) once a read has drained the socket, and
+// read only when data came: Go's poller would read first and find nothing
+// (one EAGAIN read per request) and wake a poll's goroutines newest first.
+// Measured side by side (12 paired pinned runs) this kept CPU per request
+// the same and lowered p99 in 10 of 12. TLS client connections read as
+// before (crypto/tls buffers records, so socket readiness says too
+// little). PORTICO_READINESS=off turns it off.
 package h1

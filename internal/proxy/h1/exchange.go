@@ -273,7 +273,7 @@ func (x *Exchange) Release() {
 		uc.ep.put(uc)
 		return
 	}
-	uc.nc.Close()
+	uc.close()
 }
 
 // roundTrip sends head and body to ep on a pooled connection and reads the
@@ -293,7 +293,7 @@ func roundTrip(ep *Endpoint, head, body []byte, deadline, reqDeadline time.Time,
 		}
 		if !deadline.IsZero() {
 			_ = uc.nc.SetDeadline(deadline)
-			uc.dl = true
+			uc.dl, uc.deadline = true, deadline
 		}
 		var got bool
 		werr := uc.send(head, body)
@@ -322,7 +322,7 @@ func roundTrip(ep *Endpoint, head, body []byte, deadline, reqDeadline time.Time,
 			}
 			return uc, nil
 		}
-		uc.nc.Close()
+		uc.close()
 		if attempt == 0 && uc.reused && !got && retryable && !isTimeout(err) {
 			continue // a keep-alive connection the upstream had closed
 		}

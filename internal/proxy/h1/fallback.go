@@ -234,8 +234,7 @@ func (b *body) fill() error {
 	if c.w == len(c.buf) {
 		c.grow(2 * len(c.buf))
 	}
-	n, err := c.nc.Read(c.buf[c.w:])
-	c.w += n
+	n, err := c.read()
 	if n > 0 {
 		return nil
 	}

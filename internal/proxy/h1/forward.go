@@ -42,7 +42,7 @@ func (c *conn) forward(rt *Route) bool {
 	if upOK && !uc.broken && !c.resp.close {
 		uc.ep.put(uc)
 	} else {
-		uc.nc.Close()
+		uc.close()
 	}
 	c.r += headLen + len(body)
 	return keep && !req.close
@@ -64,8 +64,7 @@ func (c *conn) readBody(n int) ([]byte, bool) {
 		}
 		_ = c.nc.SetReadDeadline(time.Time{})
 		for c.w-start < n {
-			k, err := c.nc.Read(c.buf[c.w:])
-			c.w += k
+			k, err := c.read()
 			if err != nil && k == 0 {
 				return nil, false
 			}

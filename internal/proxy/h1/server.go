@@ -204,6 +204,7 @@ func (s *Server) closeIdle() int {
 	defer s.mu.Unlock()
 	for c := range s.conns {
 		if c.state.CompareAndSwap(stateIdle, stateClosed) {
+			c.wait.Interrupt()
 			c.nc.Close()
 			delete(s.conns, c)
 		}
@@ -221,6 +222,7 @@ func (s *Server) Close() error {
 	}
 	for c := range s.conns {
 		c.state.Store(stateClosed)
+		c.wait.Interrupt()
 		c.nc.Close()
 		delete(s.conns, c)
 	}

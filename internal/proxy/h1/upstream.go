@@ -3,9 +3,12 @@ package h1
 import (
 	"context"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
+
+	"portico.dev/portico/internal/proxy/readiness"
 )
 
 // Upstream connection tuning, as backend.Pool's http.Transports have it.
@@ -86,6 +89,20 @@ type upConn struct {
 	reused bool
 	dl     bool // a deadline is set
 	broken bool // the request write failed: never reuse
+
+	// wait says when the upstream's answer arrives (see package
+	// readiness); it is asked only after a read drained the socket:
+	// after a full read more may be waiting that no new arrival will
+	// announce.
+	wait     *readiness.Waiter
+	drained  bool
+	deadline time.Time // the deadline set on nc, for wait
+}
+
+// close closes the connection.
+func (uc *upConn) close() {
+	uc.wait.Close()
+	uc.nc.Close()
 }
 
 // checkIdle: a connection idle longer than this is checked for a close by
@@ -113,7 +130,7 @@ func (e *Endpoint) get(deadline time.Time, retryable bool) (*upConn, error) {
 			uc.reused = true
 			return uc, nil
 		}
-		uc.nc.Close()
+		uc.close()
 	}
 	ctx := context.Background()
 	if !deadline.IsZero() {
@@ -125,25 +142,25 @@ func (e *Endpoint) get(deadline time.Time, retryable bool) (*upConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &upConn{nc: nc, ep: e, buf: make([]byte, upstreamBufSize)}, nil
+	return &upConn{nc: nc, ep: e, buf: make([]byte, upstreamBufSize), wait: readiness.Register(nc)}, nil
 }
 
 // put returns uc to the idle list, or closes it.
 func (e *Endpoint) put(uc *upConn) {
 	if uc.r != uc.w { // bytes past the response: the peer is confused
-		uc.nc.Close()
+		uc.close()
 		return
 	}
 	if uc.dl {
 		_ = uc.nc.SetDeadline(time.Time{})
-		uc.dl = false
+		uc.dl, uc.deadline = false, time.Time{}
 	}
 	uc.r, uc.w = 0, 0
 	uc.since = time.Now()
 	e.mu.Lock()
 	if e.closed || len(e.idle) >= maxIdlePerTarget {
 		e.mu.Unlock()
-		uc.nc.Close()
+		uc.close()
 		return
 	}
 	e.idle = append(e.idle, uc)
@@ -156,7 +173,7 @@ func (e *Endpoint) close() {
 	e.idle, e.closed = nil, true
 	e.mu.Unlock()
 	for _, uc := range idle {
-		uc.nc.Close()
+		uc.close()
 	}
 }
 
@@ -177,7 +194,14 @@ func (uc *upConn) fill(compact bool) error {
 		copy(nb, uc.buf[:uc.w])
 		uc.buf = nb
 	}
-	n, err := uc.nc.Read(uc.buf[uc.w:])
+	if uc.drained {
+		if err := uc.wait.Wait(uc.deadline); err != nil {
+			return os.ErrDeadlineExceeded // the only way Wait fails here
+		}
+	}
+	p := uc.buf[uc.w:]
+	n, err := uc.nc.Read(p)
+	uc.drained = n > 0 && n < len(p)
 	uc.w += n
 	if n > 0 {
 		return nil

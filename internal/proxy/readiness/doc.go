@@ -1,0 +1,27 @@
+// Package readiness tells a goroutine when a socket it reads has data, so
+// that its read finds the data instead of failing with EAGAIN first.
+//
+// Go's network poller reads before it waits: a keep-alive connection
+// waiting for its next request costs a read that finds nothing, then a
+// park, on every request; and the goroutines one poll wakes run newest
+// first (the runtime collects them on a LIFO list), which widens the
+// latency tail. This package keeps an epoll instance of its own, in
+// edge-triggered mode, registered once per socket: a Waiter learns of
+// each arrival, Wait returns at once when data came since the last Wait,
+// and waiters woken by one poll are woken in the order the kernel
+// reports them.
+//
+// It is a hint, never the only way to read: Wait may return when there
+// is nothing to read (data that arrived was already consumed), and the
+// read that follows then waits in Go's poller as usual, under the
+// connection's deadline. So a caller keeps its read deadlines.
+//
+// Input: a net.Conn backed by a socket (*net.TCPConn). Output: a Waiter,
+// or nil where the platform or the connection does not allow it (then
+// every Wait returns at once). PORTICO_READINESS=off disables it.
+//
+// A Waiter is never removed from epoll explicitly: closing the socket
+// removes it, and removing an fd that might already be closed and reused
+// by another connection would silence that one. Events for fds without a
+// Waiter are ignored.
+package readiness
