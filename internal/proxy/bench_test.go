@@ -284,7 +284,8 @@ type h2Client struct {
 	c      net.Conn
 	br     *bufio.Reader
 	fr     *http2.Framer // writes only
-	block  []byte
+	first  []byte        // the first request's header block
+	block  []byte        // every later one's
 	next   uint32
 	frame  []byte
 	recved int64 // DATA bytes since the last connection WINDOW_UPDATE
@@ -296,12 +297,21 @@ func dialH2(b *testing.B, addr, path string) *h2Client {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { c.Close() })
+	// Two blocks from one encoder, as a browser or h2load sends them: the
+	// first adds the fields to the dynamic table, later ones refer to it.
 	var hb bytes.Buffer
 	enc := hpack.NewEncoder(&hb)
-	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "http"}, {":authority", "bench.local"}, {":path", path}, {"user-agent", "bench"}} {
-		_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	var firstLen int
+	for i := range 2 {
+		for _, f := range [][2]string{{":method", "GET"}, {":scheme", "http"}, {":authority", "bench.local"}, {":path", path}, {"user-agent", "bench"}} {
+			_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+		}
+		if i == 0 {
+			firstLen = hb.Len()
+		}
 	}
-	hc := &h2Client{c: c, br: bufio.NewReaderSize(c, 16<<10), block: hb.Bytes(), next: 1, frame: make([]byte, 16<<10)}
+	blocks := hb.Bytes()
+	hc := &h2Client{c: c, br: bufio.NewReaderSize(c, 16<<10), first: blocks[:firstLen], block: blocks[firstLen:], next: 1, frame: make([]byte, 16<<10)}
 	hc.fr = http2.NewFramer(c, nil)
 	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
 		b.Fatal(err)
@@ -319,9 +329,12 @@ func dialH2(b *testing.B, addr, path string) *h2Client {
 // send opens a stream with the request; read reads until that stream ends
 // and returns its status byte class ('2' for 2xx).
 func (hc *h2Client) send() (uint32, error) {
-	id := hc.next
+	id, block := hc.next, hc.block
+	if id == 1 {
+		block = hc.first
+	}
 	hc.next += 2
-	return id, hc.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hc.block, EndStream: true, EndHeaders: true})
+	return id, hc.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block, EndStream: true, EndHeaders: true})
 }
 
 func (hc *h2Client) readUntilEnd(open map[uint32]bool) error {

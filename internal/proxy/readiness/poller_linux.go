@@ -54,17 +54,19 @@ func get() *poller {
 func (p *poller) run(f *os.File, rc syscall.RawConn) {
 	defer f.Close()
 	events := make([]syscall.EpollEvent, 256)
+	var n int
+	// One closure for the life of the loop: a fresh one per wakeup would
+	// cost two allocations (it and n escape into RawConn.Read).
+	wait := func(uintptr) bool {
+		var err error
+		n, err = syscall.EpollWait(p.epfd, events, 0)
+		if err != nil { // EINTR: try again when the poller says so
+			n = 0
+		}
+		return n > 0
+	}
 	for {
-		var n int
-		err := rc.Read(func(uintptr) bool {
-			var err error
-			n, err = syscall.EpollWait(p.epfd, events, 0)
-			if err != nil { // EINTR: try again when the poller says so
-				n = 0
-			}
-			return n > 0
-		})
-		if err != nil {
+		if err := rc.Read(wait); err != nil {
 			return
 		}
 		for _, ev := range events[:n] {

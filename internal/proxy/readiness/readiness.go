@@ -112,7 +112,9 @@ func (w *Waiter) WaitIdle(deadline time.Time) error {
 	if done, err := w.begin(); done {
 		return err
 	}
-	w.idleUntil.Store(deadline.UnixNano())
+	if !deadline.IsZero() { // zero: none (its UnixNano is not 0)
+		w.idleUntil.Store(deadline.UnixNano())
+	}
 	defer w.idleUntil.Store(0)
 	select {
 	case <-w.wake:

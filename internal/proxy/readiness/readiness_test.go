@@ -246,3 +246,21 @@ func TestWaitIdle(t *testing.T) {
 		t.Fatalf("Wait: %v, want its own timeout", err)
 	}
 }
+
+// WaitIdle without a deadline is not cut by the sweep.
+func TestWaitIdleNoDeadline(t *testing.T) {
+	client, server, w := pair(t)
+	_ = w.Wait(time.Time{})
+	done := make(chan error, 1)
+	go func() { done <- w.WaitIdle(time.Time{}) }()
+	select {
+	case err := <-done:
+		t.Fatalf("returned %v without data or deadline", err)
+	case <-time.After(3 * reapEvery):
+	}
+	io.WriteString(client, "z")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mustRead(t, server, "z")
+}
