@@ -32,9 +32,11 @@ type writer struct {
 	err      error // sticky: the connection can no longer be written
 	dlSet    time.Time
 
-	henc  *hpack.Encoder
-	hbuf  headerBuf
-	lower []byte // scratch for lower-casing field names
+	henc    *hpack.Encoder
+	hbuf    headerBuf
+	lower   []byte // scratch for lower-casing field names
+	fields  *fieldCache
+	encoded bool // henc has encoded a field (and so its table size update)
 
 	connWindow int64 // what the client lets us send on the connection
 	initWindow int64 // its SETTINGS_INITIAL_WINDOW_SIZE
@@ -53,12 +55,18 @@ func (w *writer) init(c *conn) {
 	w.c = c
 	w.cond.L = &w.mu
 	w.bw = bufio.NewWriterSize(c.nc, writeBufSize)
+	w.initEncoder()
+	w.connWindow, w.initWindow, w.maxFrame = defaultWindow, defaultWindow, defaultMaxFrame
+}
+
+func (w *writer) initEncoder() {
 	w.henc = hpack.NewEncoder(&w.hbuf)
 	// No dynamic table: nothing of a response is kept between responses
 	// (the encoder would otherwise retain the field strings, which point
-	// into reused buffers), and the client needs no table state for us.
+	// into reused buffers), the client needs no table state for us, and
+	// a block built for a stream reset meanwhile can go unsent.
 	w.henc.SetMaxDynamicTableSizeLimit(0)
-	w.connWindow, w.initWindow, w.maxFrame = defaultWindow, defaultWindow, defaultMaxFrame
+	w.fields = newFieldCache()
 }
 
 // lock starts a write section; unlock ends it, flushing when no other
@@ -277,7 +285,21 @@ func (w *writer) field(name, value string) {
 			break
 		}
 	}
+	// The first encoding opens with the table size update, which belongs
+	// at the start of one block only: it is not cached.
+	if !w.encoded || len(lowerName)+len(value) > maxCachedField {
+		w.encoded = true
+		_ = w.henc.WriteField(hpack.HeaderField{Name: lowerName, Value: value})
+		return
+	}
+	e, hit := w.fields.slot(lowerName, value)
+	if hit {
+		w.hbuf.b = append(w.hbuf.b, e.encoding()...)
+		return
+	}
+	start := len(w.hbuf.b)
 	_ = w.henc.WriteField(hpack.HeaderField{Name: lowerName, Value: value})
+	e.set(lowerName, value, w.hbuf.b[start:])
 }
 
 // headersLocked sends the built block on s as HEADERS (and CONTINUATION
