@@ -16,6 +16,13 @@
 // read that follows then waits in Go's poller as usual, under the
 // connection's deadline. So a caller keeps its read deadlines.
 //
+// A hint may come early, never late: a token left by data that a read
+// already consumed (the read found it before the wait) makes the next
+// Wait return at once, and that read then waits in Go's poller. Under
+// load the next arrival usually precedes the next wait and the two fall
+// back in step; in strict ping-pong they may stay out of step, which
+// costs the EAGAIN read this package saves, never a missed arrival.
+//
 // Input: a net.Conn backed by a socket (*net.TCPConn). Output: a Waiter,
 // or nil where the platform or the connection does not allow it (then
 // every Wait returns at once). PORTICO_READINESS=off disables it.
