@@ -293,7 +293,7 @@ func roundTrip(ep *Endpoint, head, body []byte, deadline, reqDeadline time.Time,
 		}
 		if !deadline.IsZero() {
 			_ = uc.nc.SetDeadline(deadline)
-			uc.dl, uc.deadline = true, deadline
+			uc.deadline = deadline
 		}
 		var got bool
 		werr := uc.send(head, body)

@@ -87,7 +87,6 @@ type upConn struct {
 	r, w   int
 	since  time.Time // idle since
 	reused bool
-	dl     bool // a deadline is set
 	broken bool // the request write failed: never reuse
 
 	// wait says when the upstream's answer arrives (see package
@@ -96,7 +95,7 @@ type upConn struct {
 	// announce.
 	wait     *readiness.Waiter
 	drained  bool
-	deadline time.Time // the deadline set on nc, for wait
+	deadline time.Time // the deadline set on nc (zero: none), for wait
 }
 
 // close closes the connection.
@@ -151,9 +150,9 @@ func (e *Endpoint) put(uc *upConn) {
 		uc.close()
 		return
 	}
-	if uc.dl {
+	if !uc.deadline.IsZero() {
 		_ = uc.nc.SetDeadline(time.Time{})
-		uc.dl, uc.deadline = false, time.Time{}
+		uc.deadline = time.Time{}
 	}
 	uc.r, uc.w = 0, 0
 	uc.since = time.Now()
