@@ -75,7 +75,10 @@ func exchange(t *testing.T, addr, raw string, methods []string, wait time.Durati
 	}
 	defer c.Close()
 	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
+		// A server may answer and close before it has read all of a large
+		// request (a head over the limit): its answer is still there to
+		// read, and the assertions on it decide.
+		t.Logf("write: %v", err)
 	}
 	_ = c.SetReadDeadline(time.Now().Add(wait))
 	br := bufio.NewReader(c)
