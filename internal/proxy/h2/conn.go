@@ -330,17 +330,24 @@ func (c *conn) connError(code http2.ErrCode, why string) {
 
 // goAwayGraceful announces that no stream above the last one seen will be
 // served; the connection closes once its streams are done.
+//
+// The GOAWAY is buffered under the writer's lock before closing is set:
+// a stream that finishes meanwhile and sees closing closes the connection
+// (flushing first), and must not close it ahead of the GOAWAY.
 func (c *conn) goAwayGraceful() {
-	c.mu.Lock()
+	w := &c.w
+	w.lock()
+	c.mu.Lock() // after w.mu, as everywhere
 	first := !c.closing
 	c.closing = true
 	empty := len(c.streams) == 0
 	c.mu.Unlock()
-	if first {
-		c.w.goAway(c.lastSeen.Load(), http2.ErrCodeNo)
+	if first && w.err == nil {
+		w.check(c.fr.WriteGoAway(c.lastSeen.Load(), http2.ErrCodeNo, nil))
 	}
+	w.unlock()
 	if empty {
-		c.w.closeFlushed()
+		w.closeFlushed()
 	}
 }
 
