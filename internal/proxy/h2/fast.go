@@ -50,12 +50,18 @@ func (s *stream) serveFast(rt *h1.Route) {
 
 // relay sends the upstream's answer. The lock is held across pieces that
 // are already buffered, so a small answer leaves as HEADERS and DATA in
-// one write.
+// one write. The upstream connection goes back to its pool once its last
+// byte is copied out, before the unlock sends the end of the stream: the
+// client's next request, on another stream, then finds it idle rather
+// than dialing a second one.
 func (s *stream) relay(edits *h1.Edits) {
 	c, x, w := s.c, s.x, &s.c.w
 	w.lock()
 	s.responseHeaders(edits)
 	done := x.Done()
+	if done {
+		x.Release() // see below
+	}
 	if err := w.headersLocked(s, done); err != nil || done {
 		w.unlock()
 		return
@@ -73,6 +79,7 @@ func (s *stream) relay(edits *h1.Edits) {
 		}
 		switch {
 		case err == io.EOF:
+			x.Release()
 			if len(s.trailers) > 0 {
 				w.beginHeaders(0)
 				for _, f := range s.trailers {
@@ -93,7 +100,11 @@ func (s *stream) relay(edits *h1.Edits) {
 			s.trailers = append(s.trailers, hpack.HeaderField{Name: strings.Clone(name), Value: strings.Clone(value)})
 		default:
 			end := x.Done() && !x.Chunked()
-			if err := w.dataLocked(s, data, end); err != nil || end {
+			err := w.dataLocked(s, data, end) // data is copied or written out
+			if end {
+				x.Release()
+			}
+			if err != nil || end {
 				w.unlock()
 				return
 			}
