@@ -935,8 +935,11 @@ func TestHandlerPanic(t *testing.T) {
 	if b := readAll(t, resp); string(b) != "ok" {
 		t.Fatalf("after panic: %q", b)
 	}
-	if n := ts.accepts.Load(); n != 2 {
-		t.Errorf("%d connections accepted, want 2 (raw + client)", n)
+	// The server ended no connection. (How many the client opens is its
+	// own business: Go 1.27's client may dial again while its view of the
+	// connection's free streams catches up.)
+	if a, n := ts.accepts.Load(), ts.active.Load(); n != a {
+		t.Errorf("%d of %d connections ended after handler panics, want none", a-n, a)
 	}
 }
 
