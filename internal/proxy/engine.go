@@ -104,7 +104,10 @@ func (e H1) NewServer(h http.Handler, cfg ServerConfig) Server {
 	return h1.NewServer(c)
 }
 
-// NetHTTP is the Engine built on net/http.
+// NetHTTP is the Engine built on net/http. Its Shutdown is net/http's,
+// which waits up to 5-6 s for a connection that has not sent a request
+// yet (a spare a client dialed) before counting it idle; H1 closes those
+// at once.
 type NetHTTP struct{}
 
 func (NetHTTP) NewServer(h http.Handler, cfg ServerConfig) Server {

@@ -37,7 +37,10 @@ func newHarness(t *testing.T) *harness {
 		Engine:       testEngine,
 	})
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Over 6 s: the nethttp engine waits that long for a connection
+		// that never sent a request (see NetHTTP), and a loaded client
+		// transport dials spares.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := h.p.Shutdown(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
