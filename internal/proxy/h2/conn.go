@@ -57,7 +57,6 @@ type conn struct {
 	// Reader state, owned by the serve goroutine.
 	lastStreamID uint32        // highest client stream ID seen
 	lastSeen     atomic.Uint32 // lastStreamID, for other goroutines
-	goAwayID     uint32        // streams above it are refused (after a graceful GOAWAY); 0: none sent
 	settingsSeen bool
 	ctx          context.Context // parent of request contexts, see baseContext
 
@@ -67,7 +66,11 @@ type conn struct {
 	running int       // stream goroutines (at most MaxConcurrentStreams)
 	queued  []*stream // streams waiting for one
 	idleAt  time.Time // when streams became empty
-	closing bool      // graceful GOAWAY sent: close when streams are done
+	closing bool      // graceful GOAWAY sent: refuse streams, close when they are done
+
+	// lingering: the last streams are done after a graceful GOAWAY, the
+	// closing PING is out (see closeWhenAcked).
+	lingering atomic.Bool
 
 	// recvConn is the connection's receive window left; credit collects
 	// consumed bytes until they are worth a WINDOW_UPDATE.
@@ -172,6 +175,8 @@ func (c *conn) process(f http2.Frame) error {
 		}
 		if !f.IsAck() {
 			c.w.ping(f.Data)
+		} else if f.Data == closingPing && c.lingering.Load() {
+			return io.EOF // see closeWhenAcked
 		}
 	case *http2.RSTStreamFrame:
 		if c.idle(f.StreamID) {
@@ -347,8 +352,35 @@ func (c *conn) goAwayGraceful() {
 	}
 	w.unlock()
 	if empty {
-		w.closeFlushed()
+		c.closeWhenAcked()
 	}
+}
+
+// closingPing is the payload of the PING that closeWhenAcked sends.
+var closingPing = [8]byte{'g', 'o', 'a', 'w', 'a', 'y', 'o', 'k'}
+
+// goAwayLinger bounds the wait for closingPing's ack.
+const goAwayLinger = time.Second
+
+// closeWhenAcked closes a connection whose graceful GOAWAY is out and
+// whose streams are done, once the client has acknowledged a PING sent
+// after the GOAWAY, or after goAwayLinger. Closing at once would lose
+// requests that crossed the GOAWAY: the socket, closed with their bytes
+// unread, answers with a TCP reset that can also discard the GOAWAY at
+// the client. Streams opened meanwhile are refused (REFUSED_STREAM: the
+// client retries them elsewhere), and the ack comes after everything the
+// client sent before it read the GOAWAY, so nothing is left unanswered.
+func (c *conn) closeWhenAcked() {
+	if !c.lingering.CompareAndSwap(false, true) {
+		return
+	}
+	w := &c.w
+	w.lock()
+	if w.err == nil {
+		w.check(c.fr.WritePing(false, closingPing))
+	}
+	w.unlock()
+	time.AfterFunc(goAwayLinger, w.closeFlushed) // harmless once closed
 }
 
 // shut ends every stream and closes the connection, once what is
@@ -386,8 +418,9 @@ func (c *conn) watchIdle() (stop func()) {
 		since := time.Since(c.idleAt)
 		c.mu.Unlock()
 		if idle && since >= d {
-			c.w.goAway(c.lastSeen.Load(), http2.ErrCodeNo)
-			c.w.closeFlushed()
+			// A stream opened since is served: goAwayGraceful decides
+			// under the lock that opening one takes.
+			c.goAwayGraceful()
 			return
 		}
 		if idle {

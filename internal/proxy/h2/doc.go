@@ -60,5 +60,8 @@
 // write and one TLS record then carry several answers. A client that
 // stops reading for IdleTimeout fails the connection. A connection
 // without streams for IdleTimeout is closed with GOAWAY; Shutdown sends
-// GOAWAY, lets the streams in flight finish and then closes.
+// GOAWAY, lets the streams in flight finish and then closes. Either close
+// waits for the ack of a PING sent after the GOAWAY (at most a second),
+// refusing the streams that crossed it, so that no request is lost to a
+// reset socket.
 package h2

@@ -172,7 +172,10 @@ type rawConn struct {
 
 	// autoWindow: answer every DATA frame with WINDOW_UPDATEs for the
 	// stream and the connection.
-	autoWindow     bool
+	autoWindow bool
+	// noPingAck: leave the server's PINGs unanswered (a real client
+	// answers them; next does unless this is set).
+	noPingAck      bool
 	serverSettings map[http2.SettingID]uint32
 	settingsAcked  bool
 	gotSettings    bool
@@ -335,6 +338,10 @@ func (c *rawConn) nextWithin(d time.Duration) (http2.Frame, error) {
 	case *http2.GoAwayFrame:
 		c.goAway = f
 		c.goAwayData = append([]byte(nil), f.DebugData()...)
+	case *http2.PingFrame:
+		if !f.IsAck() && !c.noPingAck {
+			c.write(func() error { return c.fr.WritePing(true, f.Data) })
+		}
 	}
 	return f, nil
 }

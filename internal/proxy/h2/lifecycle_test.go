@@ -164,16 +164,21 @@ func TestShutdownIdleConnection(t *testing.T) {
 	}
 	works()
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
-	defer cancel()
-	if err := ts.Shutdown(ctx); err != nil {
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+		defer cancel()
+		done <- ts.Shutdown(ctx)
+	}()
+	rc.expectGoAway(http2.ErrCodeNo)
+	rc.expectClosed() // after the closing PING, which rc acknowledges
+	if err := recv(t, done); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > time.Second {
+	// A client that answers PINGs is let go at once, not after the linger.
+	if d := time.Since(start); d > goAwayLinger/2 {
 		t.Errorf("Shutdown of an idle connection took %v", d)
 	}
-	rc.expectGoAway(http2.ErrCodeNo)
-	rc.expectClosed()
 
 	// New connections are closed at once.
 	rc2 := newRaw(t, ts.dial(t))
@@ -182,6 +187,74 @@ func TestShutdownIdleConnection(t *testing.T) {
 	rc2.expectClosed()
 	if rc2.gotSettings {
 		t.Errorf("a connection accepted after Shutdown got the server's SETTINGS")
+	}
+}
+
+// A request that crosses the graceful GOAWAY (sent before the client read
+// it) is refused, not lost to a reset socket: the connection stays open
+// until the client acknowledges the PING that follows the GOAWAY, then
+// ends with a clean close.
+func TestGoAwayCrossingRequestRefused(t *testing.T) {
+	t.Parallel()
+	ts, _, _ := slowServer(t, Config{IdleTimeout: 200 * time.Millisecond})
+	rc := handshakeRaw(t, ts)
+	rc.noPingAck = true
+	rc.get(1, "/")
+	if s := rc.response(1); s.body.String() != "quick" {
+		t.Fatalf("stream 1: %d %q", s.status, s.body.String())
+	}
+	if g := rc.expectGoAway(http2.ErrCodeNo); g.LastStreamID != 1 { // the idle timeout's
+		t.Fatalf("GOAWAY last stream %d, want 1", g.LastStreamID)
+	}
+	rc.get(3, "/") // as a client sends it before reading the GOAWAY
+	var ping []byte
+	refused := false
+	for ping == nil || !refused {
+		f, err := rc.next()
+		if err != nil {
+			t.Fatalf("waiting for the PING and stream 3's refusal: %v (ping %q, refused %v)", err, ping, refused)
+		}
+		switch f := f.(type) {
+		case *http2.PingFrame:
+			if !f.IsAck() {
+				ping = append([]byte(nil), f.Data[:]...)
+			}
+		case *http2.RSTStreamFrame:
+			if f.StreamID == 3 {
+				if f.ErrCode != http2.ErrCodeRefusedStream {
+					t.Fatalf("stream 3 reset with %v, want REFUSED_STREAM", f.ErrCode)
+				}
+				refused = true
+			}
+		case *http2.MetaHeadersFrame:
+			if f.StreamID == 3 {
+				t.Fatalf("stream 3 served after the GOAWAY: %v", f.Fields)
+			}
+		}
+	}
+	acked := time.Now()
+	rc.mustWrite(func() error { return rc.fr.WritePing(true, [8]byte(ping)) })
+	_ = rc.nc.SetReadDeadline(time.Now().Add(ioTimeout))
+	if f, err := rc.fr.ReadFrame(); err != io.EOF {
+		t.Fatalf("after the PING ack: frame %v, error %v; want a clean close (EOF)", f, err)
+	}
+	if d := time.Since(acked); d > goAwayLinger/2 {
+		t.Errorf("closed %v after the ack, want at once", d)
+	}
+}
+
+// A client that never answers the closing PING is closed after
+// goAwayLinger.
+func TestGoAwayLingerBounded(t *testing.T) {
+	t.Parallel()
+	ts, _, _ := slowServer(t, Config{IdleTimeout: 100 * time.Millisecond})
+	rc := handshakeRaw(t, ts)
+	rc.noPingAck = true
+	rc.expectGoAway(http2.ErrCodeNo)
+	start := time.Now()
+	rc.expectClosed()
+	if d := time.Since(start); d < goAwayLinger*3/4 || d > 3*goAwayLinger {
+		t.Errorf("closed %v after the GOAWAY, want about %v", d, goAwayLinger)
 	}
 }
 

@@ -111,7 +111,9 @@ func (c *conn) onHeaders(f *headerBlock) error {
 	if f.truncated {
 		// Over the header list limit: answer 431 as the HTTP/1.1 engine
 		// does, without reading further.
-		c.open(s, f.StreamEnded())
+		if err := c.open(s, f.StreamEnded()); err != nil {
+			return err
+		}
 		s.status = 431
 		return c.start(s)
 	}
@@ -124,7 +126,9 @@ func (c *conn) onHeaders(f *headerBlock) error {
 	ended := f.StreamEnded()
 	if ended && c.srv.router != nil && s.req.fastEligible() {
 		if rt := c.srv.router.RouteH2(&s.req); rt != nil {
-			c.open(s, ended)
+			if err := c.open(s, ended); err != nil {
+				return err
+			}
 			s.rt = rt
 			return c.start(s)
 		}
@@ -136,7 +140,10 @@ func (c *conn) onHeaders(f *headerBlock) error {
 	if err != nil {
 		return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol, Cause: err}
 	}
-	c.open(s, ended)
+	if err := c.open(s, ended); err != nil {
+		s.cancel()
+		return err
+	}
 	s.hr = hr
 	return c.start(s)
 }
@@ -182,18 +189,24 @@ func (s *stream) run() {
 	}
 }
 
-// open registers s with its initial windows.
-func (c *conn) open(s *stream, ended bool) {
+// open registers s with its initial windows, or refuses it once a
+// graceful GOAWAY is out.
+func (c *conn) open(s *stream, ended bool) error {
 	s.recvWin.Store(recvWindow)
 	s.remoteDone.Store(ended)
 	c.w.mu.Lock()
 	s.sendWindow = c.w.initWindow
 	c.w.mu.Unlock()
 	c.mu.Lock()
+	if c.closing { // checked again with the insertion: see goAwayGraceful
+		c.mu.Unlock()
+		return http2.StreamError{StreamID: s.id, Code: http2.ErrCodeRefusedStream}
+	}
 	c.streams[s.id] = s
 	c.nopen++
 	s.counted = true
 	c.mu.Unlock()
+	return nil
 }
 
 // uncount takes s out of the open streams, once.
@@ -279,7 +292,7 @@ func (c *conn) finish(s *stream) {
 		go next.run() // the goroutine slot passes on
 	}
 	if closing {
-		c.w.closeFlushed()
+		c.closeWhenAcked()
 	}
 }
 
