@@ -65,6 +65,7 @@ type conn struct {
 	nopen   int       // streams neither finished nor reset: what MAX_CONCURRENT_STREAMS bounds
 	running int       // stream goroutines (at most MaxConcurrentStreams)
 	queued  []*stream // streams waiting for one
+	free    []*stream // finished fast-path streams, for newStream
 	idleAt  time.Time // when streams became empty
 	closing bool      // graceful GOAWAY sent: refuse streams, close when they are done
 

@@ -649,3 +649,42 @@ func TestFastStalePooledConnection(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Finished fast-path streams are reused (newStream): frames a client sends
+// about a stream that just ended (WINDOW_UPDATE, RST_STREAM) must not
+// reach the stream that reuses its memory, and every answer carries its
+// own request's path and fields. Run it with -race.
+func TestFastStreamReuse(t *testing.T) {
+	t.Parallel()
+	up := startUpstream(t, func(r *upRequest) (string, bool) {
+		return okAnswer(r.RequestURI + " " + r.Header.Get("X-N")), false
+	})
+	ts, _ := fastServer(t, fixedRoute(t, up.addr, nil, nil, 0, 0))
+	rc := handshakeRaw(t, ts)
+	id := uint32(1)
+	for wave := 0; wave < 30; wave++ {
+		ids := make([]uint32, 8)
+		for i := range ids {
+			ids[i] = id
+			rc.get(id, fmt.Sprintf("/w%d/s%d", wave, id), "x-n", fmt.Sprint(id))
+			id += 2
+		}
+		reset := ids[wave%len(ids)] // one reset while in flight
+		rc.mustWrite(func() error { return rc.fr.WriteRSTStream(reset, http2.ErrCodeCancel) })
+		for _, sid := range ids {
+			if sid == reset {
+				continue
+			}
+			s := rc.response(sid)
+			if want := fmt.Sprintf("/w%d/s%d %d", wave, sid, sid); s.status != 200 || s.body.String() != want {
+				t.Fatalf("stream %d: %d %q, want 200 %q", sid, s.status, s.body.String(), want)
+			}
+			rc.mustWrite(func() error { return rc.fr.WriteWindowUpdate(sid, 1000) })
+			rc.mustWrite(func() error { return rc.fr.WriteRSTStream(sid, http2.ErrCodeCancel) })
+		}
+	}
+	rc.ping()
+	if rc.goAway != nil {
+		t.Fatalf("GOAWAY(%v): the connection did not survive", rc.goAway.ErrCode)
+	}
+}
