@@ -279,7 +279,7 @@ func (c *conn) finish(s *stream) {
 		c.idleAt = time.Now()
 	}
 	closing := c.closing && empty
-	if s.rt != nil && s.hr == nil && len(c.free) < maxFreeStreams {
+	if s.rt != nil && len(c.free) < maxFreeStreams { // fast path only
 		c.free = append(c.free, s) // nothing touches s after this: see newStream
 	}
 	var next *stream

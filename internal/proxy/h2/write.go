@@ -180,21 +180,17 @@ func (w *writer) rst(id uint32, code http2.ErrCode) {
 	}
 }
 
-// goAway sends GOAWAY; an error code other than NO_ERROR also ends the
-// connection once it is out.
+// goAway sends GOAWAY with an error code and ends the connection once it
+// is out (the graceful one is conn.goAwayGraceful).
 func (w *writer) goAway(last uint32, code http2.ErrCode) {
 	w.lock()
 	if w.err == nil {
 		w.check(w.c.fr.WriteGoAway(last, code, nil))
 	}
-	if code != http2.ErrCodeNo {
-		w.pending.Add(-1)
-		w.flushLocked()
-		w.failLocked(errConnClosed)
-		w.mu.Unlock()
-		return
-	}
-	w.unlock()
+	w.pending.Add(-1)
+	w.flushLocked()
+	w.failLocked(errConnClosed)
+	w.mu.Unlock()
 }
 
 func (w *writer) windowUpdates(s *stream, connInc, streamInc int64) {
