@@ -29,9 +29,13 @@ type socket struct {
 	log      *slog.Logger
 }
 
-// ServeHTTP is the stable entry point the engine calls: it loads the
-// generation per request, so a keep-alive connection follows reloads.
+// ServeHTTP is the stable entry point the engine calls: it normalises the
+// request's path (or answers 400) and loads the generation per request, so
+// a keep-alive connection follows reloads.
 func (s *socket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !normalizeRequest(w, r) {
+		return
+	}
 	if _, ok := r.Header["Upgrade"]; ok {
 		s.upgrades.Add(1)
 		defer s.upgrades.Add(-1)

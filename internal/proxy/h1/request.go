@@ -3,6 +3,8 @@ package h1
 import (
 	"bytes"
 	"net/http"
+
+	"portico.dev/portico/internal/proxy/urlpath"
 )
 
 // Request is one request head as the server parsed it, for a Router. Its
@@ -270,7 +272,9 @@ var hostByte = alnumAnd("!$%&'()*+,-.:;=[]_~")
 // fast reports whether r can be forwarded by the fast path as far as its
 // head is concerned: origin-form with a path and query that net/url and
 // httputil.ReverseProxy would pass on unchanged, no Upgrade, no Expect
-// other than 100-continue, no CONNECT.
+// other than 100-continue, no CONNECT. It normalises r's path first (see
+// NormalizeTarget): a path it refuses is left to the fallback path,
+// which answers 400.
 func (r *Request) fast() bool {
 	if !r.originForm || r.upgrade || r.expectOther || r.method == "CONNECT" || r.trailerDecl {
 		return false
@@ -285,7 +289,28 @@ func (r *Request) fast() bool {
 			return false
 		}
 	}
-	return validEscapes(r.path) && validEscapes(r.query)
+	if !validEscapes(r.path) || !validEscapes(r.query) {
+		return false
+	}
+	var ok bool
+	r.path, r.target, ok = NormalizeTarget(r.path, r.target)
+	return ok
+}
+
+// NormalizeTarget normalises the path of an origin-form target (package
+// urlpath) before routing: it returns the normal path and the target to
+// forward (the normal path, then the query as sent), unchanged and
+// without allocating when the path is already normal. ok is false when
+// the path is refused.
+func NormalizeTarget(path, target string) (p, t string, ok bool) {
+	n, err := urlpath.Normalize(path)
+	if err != nil {
+		return path, target, false
+	}
+	if len(n) == len(path) && n == path {
+		return path, target, true
+	}
+	return n, n + target[len(path):], true
 }
 
 // connectionListed reports whether the Connection fields name the field

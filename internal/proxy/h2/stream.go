@@ -425,9 +425,16 @@ func (e errMalformed) Error() string { return "malformed request: " + string(e) 
 
 // fastEligible reports whether the fast path may forward r as it is: a
 // target net/url and httputil.ReverseProxy pass on unchanged, a valid
-// authority, no CONNECT. (Bodies are checked by the caller.)
+// authority, no CONNECT. (Bodies are checked by the caller.) It
+// normalises the path (h1.NormalizeTarget): a refused one is left to the
+// handler path, which answers 400.
 func (r *Request) fastEligible() bool {
-	return r.method != "CONNECT" && r.authority != "" && h1.ValidHost(r.authority) && h1.ValidTarget(r.path, r.query)
+	if r.method == "CONNECT" || r.authority == "" || !h1.ValidHost(r.authority) || !h1.ValidTarget(r.path, r.query) {
+		return false
+	}
+	var ok bool
+	r.path, r.target, ok = h1.NormalizeTarget(r.path, r.target)
+	return ok
 }
 
 func validToken(s string) bool {

@@ -21,9 +21,13 @@
 // matches that apply to that host. The scan over one group is linear; a path
 // tree can replace group.find later without touching anything else.
 //
-// Paths are matched in their escaped form, as sent (url.URL.EscapedPath), the
-// same form Gateway API path values are written in ("%2F" stays "%2F" and
-// never acts as a separator). The router does not merge "//" or remove dot
-// segments: if that normalisation is wanted it belongs in the server, before
-// routing, so that the backend receives exactly the path that was matched.
+// Paths are matched in their escaped form (url.URL.EscapedPath), the same
+// form Gateway API path values are written in ("%2F" stays "%2F" and never
+// acts as a separator). The server normalises request paths before routing
+// (package urlpath: dot segments removed, "//" merged, escaped unreserved
+// characters decoded, other escapes upper-cased), so the router never sees
+// "..", and the backend receives exactly the path that was matched. Exact
+// and PathPrefix values are put in the same normal form when the table is
+// built ("/%7Eu" matches requests for "/~u"); RegularExpression values are
+// matched against the normal path as written.
 package router

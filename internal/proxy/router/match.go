@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/proxy/urlpath"
 )
 
 // pathKind orders path matches by Gateway API precedence: Exact, then
@@ -70,10 +71,10 @@ func newEntry(route *ir.HTTPRoute, rule *ir.HTTPRule, m *ir.HTTPMatch, mi int) (
 	at := func(f string) string { return fmt.Sprintf("matches[%d].%s", mi, f) }
 	switch m.Path.Type {
 	case ir.PathExact:
-		e.kind, e.path = pathExact, m.Path.Value
+		e.kind, e.path = pathExact, normalPath(m.Path.Value)
 	case ir.PathPrefix, "":
 		e.kind = pathPrefix
-		e.path = strings.TrimRight(m.Path.Value, "/")
+		e.path = strings.TrimRight(normalPath(m.Path.Value), "/")
 		e.pathLen = len(e.path)
 	case ir.PathRegex:
 		re, err := compileRegex(m.Path.Value, route.Name, rule.Index, at("path.value"))
@@ -116,6 +117,17 @@ func newEntry(route *ir.HTTPRoute, rule *ir.HTTPRule, m *ir.HTTPMatch, mi int) (
 		e.queries = append(e.queries, qm)
 	}
 	return e, nil
+}
+
+// normalPath is an Exact or PathPrefix value in the normal form request
+// paths are given in (package urlpath), so that "/%7Euser" still matches
+// once requests for it are normalised to "/~user". A value urlpath refuses
+// is kept as written: no normalised request can match it.
+func normalPath(v string) string {
+	if n, err := urlpath.Normalize(v); err == nil {
+		return n
+	}
+	return v
 }
 
 // cmpEntry is the Gateway API match precedence (see ir.HTTPRule).
