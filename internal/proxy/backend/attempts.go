@@ -3,6 +3,7 @@ package backend
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"portico.dev/portico/internal/proxy/health"
 )
 
 const (
@@ -53,27 +56,77 @@ func newAttempts(ts []target, pol Policy, log *slog.Logger) *attempts {
 	return a
 }
 
-// pick returns the next endpoint, round robin; a lock-free counter keeps
-// concurrent requests spread evenly.
-func (a *attempts) pick() *target {
+// cursor starts the next request's walk over the endpoints, round robin;
+// a lock-free counter keeps concurrent requests spread evenly.
+func (a *attempts) cursor() health.Cursor {
 	if len(a.targets) == 1 {
-		return &a.targets[0]
+		return health.NewCursor(1, 0)
 	}
 	n := a.next.Add(1) - 1
-	return &a.targets[n%uint32(len(a.targets))]
+	return health.NewCursor(len(a.targets), int(n%uint32(len(a.targets))))
 }
+
+// skip reports whether endpoint i is failing its connects (package health).
+func (a *attempts) skip(i int) bool { return a.targets[i].health.Skip() }
 
 func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 	if a.retries == 0 {
-		return a.try(req, a.pick())
+		return a.tryEndpoints(req)
 	}
 	return a.withRetries(req)
+}
+
+// tryEndpoints makes one attempt on the next endpoint, passing over those
+// failing their connects. A failed connect sent nothing: when the body can
+// be sent again (none, or GetBody), the request goes on to the backend's
+// other endpoints that are not failing, each once.
+func (a *attempts) tryEndpoints(req *http.Request) (*http.Response, error) {
+	cur := a.cursor()
+	i, _ := cur.Next(a.skip)
+	for {
+		resp, err := a.try(req, &a.targets[i])
+		var de *dialError
+		if err == nil || !errors.As(err, &de) || req.Context().Err() != nil {
+			return resp, err
+		}
+		next, ok := cur.Next(a.skip)
+		if !ok {
+			return nil, err
+		}
+		r, ok := resend(req)
+		if !ok {
+			return nil, err
+		}
+		a.log.Debug("upstream connect failed, trying another endpoint", "endpoint", a.targets[i].addr, "next", a.targets[next].addr, "err", err)
+		req, i = r, next
+	}
+}
+
+// resend is req again for another endpoint, with its own URL and a fresh
+// body (the transport closed the old one); false when the body cannot be
+// had again.
+func resend(req *http.Request) (*http.Request, bool) {
+	r := new(http.Request)
+	*r = *req
+	u := *req.URL
+	r.URL = &u
+	if req.Body != nil && req.Body != http.NoBody {
+		if req.GetBody == nil {
+			return nil, false
+		}
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, false
+		}
+		r.Body = body
+	}
+	return r, true
 }
 
 func (a *attempts) withRetries(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	retries := a.retries
-	body, replayable, err := bufferBody(req)
+	replayable, err := bufferBody(req)
 	if err != nil {
 		return nil, fmt.Errorf("reading request body: %w", err)
 	}
@@ -83,9 +136,9 @@ func (a *attempts) withRetries(req *http.Request) (*http.Response, error) {
 	for n := 0; ; n++ {
 		r := req
 		if n > 0 {
-			r = retryRequest(req, body)
+			r, _ = resend(req) // replayable: no body, or GetBody
 		}
-		resp, err := a.try(r, a.pick())
+		resp, err := a.tryEndpoints(r)
 		if err == nil && (n >= retries || !a.codes.has(resp.StatusCode)) {
 			return resp, nil
 		}
@@ -168,41 +221,28 @@ func (b *attemptBody) Close() error {
 // bufferBody reads up to maxReplayBody of the request body so that it can be
 // sent again. It reports false (and leaves the body streaming, unread bytes
 // first) when the body is larger.
-func bufferBody(req *http.Request) ([]byte, bool, error) {
+func bufferBody(req *http.Request) (bool, error) {
 	if req.Body == nil || req.Body == http.NoBody {
-		return nil, true, nil
+		return true, nil
 	}
 	if req.ContentLength > maxReplayBody {
-		return nil, false, nil
+		return false, nil
 	}
 	orig := req.Body
 	body, err := io.ReadAll(io.LimitReader(orig, maxReplayBody+1))
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
 	if len(body) > maxReplayBody {
 		req.Body = struct {
 			io.Reader
 			io.Closer
 		}{io.MultiReader(bytes.NewReader(body), orig), orig}
-		return nil, false, nil
+		return false, nil
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	return body, true, nil
-}
-
-// retryRequest is req again, with a fresh body and its own URL (the
-// previous attempt's transport may still hold the old one).
-func retryRequest(req *http.Request, body []byte) *http.Request {
-	r := new(http.Request)
-	*r = *req
-	u := *req.URL
-	r.URL = &u
-	if req.Body != nil && req.Body != http.NoBody {
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	return r
+	return true, nil
 }
 
 // codeSet is a bitmap of HTTP status codes.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/proxy/health"
 )
 
 // Policy is what a rule says about how its backends are called.
@@ -45,6 +46,7 @@ type target struct {
 	addr   string
 	scheme string // "http", or "https" under a BackendTLSPolicy
 	rt     http.RoundTripper
+	health *health.State // of its connects
 }
 
 func (b *Builder) targets(be *ir.Backend) []target {
@@ -64,7 +66,8 @@ func (b *Builder) targets(be *ir.Backend) []target {
 		k := KeyFor(be.Protocol, ep)
 		k.TLS = fp
 		b.Keys[k] = struct{}{}
-		ts[i] = target{addr: k.Addr, scheme: scheme, rt: b.pool.Transport(k, tc)}
+		u := b.pool.upstream(k, tc)
+		ts[i] = target{addr: k.Addr, scheme: scheme, rt: u.t, health: &u.health}
 	}
 	return ts
 }

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"context"
 	"crypto/tls"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/proxy/health"
 )
 
 // Tuning of upstream connections. Timeouts of whole requests come from the
@@ -21,6 +23,9 @@ const (
 	maxIdleConnsPerHost = 1024
 	tlsHandshakeTimeout = 10 * time.Second
 )
+
+// dialer connects to endpoints (every Pool's transports).
+var dialer = &net.Dialer{Timeout: dialTimeout, KeepAlive: tcpKeepAlive}
 
 // Key identifies one upstream connection pool: an endpoint and the protocol
 // spoken to it.
@@ -35,12 +40,25 @@ type Key struct {
 // Pool hands out one http.Transport per Key and keeps it across
 // configuration generations. It is safe for concurrent use.
 type Pool struct {
-	log    *slog.Logger
-	dialer *net.Dialer
+	log *slog.Logger
 
 	mu         sync.Mutex
-	transports map[Key]*http.Transport
+	transports map[Key]*upstream
 }
+
+// upstream is the transport of one Key and the health of its connects
+// (package health), which the transport's dialer records.
+type upstream struct {
+	t      *http.Transport
+	health health.State
+}
+
+// dialError is a failed connect: nothing of the request was sent, so it
+// may go to another endpoint.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
 
 // NewPool returns an empty pool.
 func NewPool(log *slog.Logger) *Pool {
@@ -49,8 +67,7 @@ func NewPool(log *slog.Logger) *Pool {
 	}
 	return &Pool{
 		log:        log,
-		dialer:     &net.Dialer{Timeout: dialTimeout, KeepAlive: tcpKeepAlive},
-		transports: map[Key]*http.Transport{},
+		transports: map[Key]*upstream{},
 	}
 }
 
@@ -62,21 +79,40 @@ func KeyFor(proto ir.BackendProtocol, ep ir.Endpoint) Key {
 // Transport returns the transport of k, creating it on first use. tc is
 // the TLS client configuration of k.TLS (nil for cleartext); equal keys have
 // equal settings, so a transport made for an earlier generation is reused.
-func (p *Pool) Transport(k Key, tc *tls.Config) *http.Transport {
+func (p *Pool) Transport(k Key, tc *tls.Config) *http.Transport { return p.upstream(k, tc).t }
+
+// upstream returns the transport of k and its health, creating them on
+// first use.
+func (p *Pool) upstream(k Key, tc *tls.Config) *upstream {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if t, ok := p.transports[k]; ok {
-		return t
+	if u, ok := p.transports[k]; ok {
+		return u
 	}
-	t := p.newTransport(k.H2C, tc)
-	p.transports[k] = t
-	return t
+	u := &upstream{}
+	u.t = p.newTransport(k.H2C, tc, u.dial)
+	p.transports[k] = u
+	return u
 }
 
-func (p *Pool) newTransport(h2c bool, tc *tls.Config) *http.Transport {
+// dial connects to the endpoint, recording the outcome in its health; a
+// connect its caller gave up on (the request ended) is not counted.
+func (u *upstream) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := dialer.DialContext(ctx, network, addr)
+	if err != nil {
+		if ctx.Err() == nil {
+			u.health.Failed()
+		}
+		return nil, &dialError{err}
+	}
+	u.health.Succeeded()
+	return c, nil
+}
+
+func (p *Pool) newTransport(h2c bool, tc *tls.Config, dial func(context.Context, string, string) (net.Conn, error)) *http.Transport {
 	t := &http.Transport{
 		Proxy:                 nil, // never from the environment
-		DialContext:           p.dialer.DialContext,
+		DialContext:           dial,
 		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
 		IdleConnTimeout:       idleConnTimeout,
 		ExpectContinueTimeout: time.Second,
@@ -115,10 +151,10 @@ func (p *Pool) newTransport(h2c bool, tc *tls.Config) *http.Transport {
 func (p *Pool) Retain(keep map[Key]struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for k, t := range p.transports {
+	for k, u := range p.transports {
 		if _, ok := keep[k]; !ok {
 			delete(p.transports, k)
-			t.CloseIdleConnections()
+			u.t.CloseIdleConnections()
 			p.log.Debug("upstream pool closed", "endpoint", k.Addr, "h2c", k.H2C, "tls", k.TLS != "")
 		}
 	}

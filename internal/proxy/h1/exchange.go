@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
+
+	"portico.dev/portico/internal/proxy/health"
 )
 
 // This file exports the fast path's upstream client to engines that frame
@@ -12,17 +14,16 @@ import (
 // request head built by the caller, read the answer piece by piece.
 
 // Pick is a Route's choice for one request: a backend (its header edits)
-// and one of its endpoints.
+// and one of its endpoints, with the backend's other endpoints to try if
+// that one refuses the connection.
 type Pick struct {
-	be *routeBackend
-	ep *Endpoint
+	be  *routeBackend
+	ep  *Endpoint
+	cur health.Cursor
 }
 
 // Pick chooses a backend by weight, then its next endpoint.
-func (rt *Route) Pick() Pick {
-	be, ep := rt.pick()
-	return Pick{be: be, ep: ep}
-}
+func (rt *Route) Pick() Pick { return rt.pick() }
 
 // RequestEdits and ResponseEdits are the picked backend's header edits
 // (nil: none).
@@ -127,7 +128,7 @@ type Exchange struct {
 // answer to give is returned.
 func (x *Exchange) Do(p Pick, method string, head, body []byte, attempt, request time.Time, retryable bool, log *slog.Logger) *Failure {
 	x.method = method
-	uc, f := roundTrip(p.ep, head, body, attempt, request, retryable, &x.resp, nil, log)
+	uc, f := roundTrip(p, head, body, attempt, request, retryable, &x.resp, nil, log)
 	if f != nil {
 		return &Failure{Status: f.status, Body: f.body}
 	}
@@ -282,12 +283,12 @@ func (x *Exchange) Release() {
 // connection that fails before any response byte is retried once on a new
 // one when retryable. It returns the connection, or the answer to give
 // when the exchange failed.
-func roundTrip(ep *Endpoint, head, body []byte, deadline, reqDeadline time.Time, retryable bool, resp *response,
+func roundTrip(p Pick, head, body []byte, deadline, reqDeadline time.Time, retryable bool, resp *response,
 	c *conn, log *slog.Logger) (*upConn, *failureAnswer) {
 	for attempt := 0; ; attempt++ {
-		uc, err := ep.get(deadline, retryable)
+		uc, err := p.get(deadline, retryable, log)
 		if err != nil {
-			log.Debug("upstream connect failed", "endpoint", ep.addr, "err", err)
+			log.Debug("upstream connect failed", "endpoint", p.ep.addr, "err", err)
 			f := failure(err, reqDeadline)
 			return nil, &f
 		}
@@ -326,7 +327,7 @@ func roundTrip(ep *Endpoint, head, body []byte, deadline, reqDeadline time.Time,
 		if attempt == 0 && uc.reused && !got && retryable && !isTimeout(err) {
 			continue // a keep-alive connection the upstream had closed
 		}
-		log.Debug("upstream request failed", "endpoint", ep.addr, "err", err, "write_err", werr)
+		log.Debug("upstream request failed", "endpoint", p.ep.addr, "err", err, "write_err", werr)
 		if got && !isTimeout(err) {
 			return nil, &badGateway
 		}

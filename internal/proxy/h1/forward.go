@@ -31,10 +31,11 @@ func (c *conn) forward(rt *Route) bool {
 			return false
 		}
 	}
-	be, ep := rt.pick()
+	p := rt.pick()
+	be := p.be
 	deadline, reqDeadline := rt.Deadlines()
 	c.up = c.upstreamHead(c.up[:0], be, len(body))
-	uc, fail := roundTrip(ep, c.up, body, deadline, reqDeadline, idempotent(req), &c.resp, c, c.srv.log)
+	uc, fail := roundTrip(p, c.up, body, deadline, reqDeadline, idempotent(req), &c.resp, c, c.srv.log)
 	if fail != nil {
 		return c.answer(be, *fail)
 	}

@@ -5,6 +5,8 @@ import (
 	"net/textproto"
 	"sync/atomic"
 	"time"
+
+	"portico.dev/portico/internal/proxy/health"
 )
 
 // Route is what the fast path does with the requests of one rule, built
@@ -56,8 +58,10 @@ func NewRoute(backends []BackendConfig, requestTimeout, backendTimeout time.Dura
 	return rt
 }
 
-// pick chooses a backend by weight, then its next endpoint round robin.
-func (rt *Route) pick() (*routeBackend, *Endpoint) {
+// pick chooses a backend by weight, then its next endpoint round robin,
+// passing over endpoints whose connects fail (package health; a healthy
+// endpoint costs one atomic load).
+func (rt *Route) pick() Pick {
 	b := &rt.backends[0]
 	if len(rt.backends) > 1 {
 		n := rand.Uint64N(rt.total)
@@ -67,12 +71,18 @@ func (rt *Route) pick() (*routeBackend, *Endpoint) {
 		}
 		b = &rt.backends[i]
 	}
-	if len(b.endpoints) == 1 {
-		return b, b.endpoints[0]
+	start := 0
+	if len(b.endpoints) > 1 {
+		start = int((b.next.Add(1) - 1) % uint32(len(b.endpoints)))
 	}
-	n := b.next.Add(1) - 1
-	return b, b.endpoints[n%uint32(len(b.endpoints))]
+	p := Pick{be: b, cur: health.NewCursor(len(b.endpoints), start)}
+	i, _ := p.cur.Next(b.skip)
+	p.ep = b.endpoints[i]
+	return p
 }
+
+// skip reports whether endpoint i is to be passed over.
+func (b *routeBackend) skip(i int) bool { return b.endpoints[i].health.Skip() }
 
 // Header is one header field to set or add.
 type Header struct{ Name, Value string }

@@ -2,12 +2,14 @@ package h1
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"os"
 	"sync"
 	"syscall"
 	"time"
 
+	"portico.dev/portico/internal/proxy/health"
 	"portico.dev/portico/internal/proxy/readiness"
 )
 
@@ -73,6 +75,7 @@ func (p *Pool) Len() int {
 type Endpoint struct {
 	addr   string
 	dialer *net.Dialer
+	health health.State // of its connects, shared by every Route using it
 	mu     sync.Mutex
 	idle   []*upConn // most recently used last
 	closed bool
@@ -141,7 +144,32 @@ func (e *Endpoint) get(deadline time.Time, retryable bool) (*upConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.health.Succeeded()
 	return &upConn{nc: nc, ep: e, buf: make([]byte, upstreamBufSize), wait: readiness.Register(nc)}, nil
+}
+
+// get returns a connection to p's endpoint. When its connect fails
+// (nothing of the request was sent), the endpoint is marked failing and
+// the backend's other endpoints that are not failing are tried in turn,
+// each once: p.ep is then the endpoint that answered, or the last tried.
+// A connect cut short by deadline is neither marked nor retried.
+func (p *Pick) get(deadline time.Time, retryable bool, log *slog.Logger) (*upConn, error) {
+	for {
+		uc, err := p.ep.get(deadline, retryable)
+		if err == nil {
+			return uc, nil
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return nil, err
+		}
+		p.ep.health.Failed()
+		i, ok := p.cur.Next(p.be.skip)
+		if !ok {
+			return nil, err
+		}
+		log.Debug("upstream connect failed, trying another endpoint", "endpoint", p.ep.addr, "next", p.be.endpoints[i].addr, "err", err)
+		p.ep = p.be.endpoints[i]
+	}
 }
 
 // put returns uc to the idle list, or closes it.
