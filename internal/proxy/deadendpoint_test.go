@@ -2,8 +2,6 @@ package proxy
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/testclient"
 )
 
 // restartable is an echo backend that can be killed (its listener and
@@ -60,47 +59,6 @@ func (r *restartable) restart() {
 	r.serve(ln)
 }
 
-// loadFailures sends n GETs to url, conc at a time, and returns how many
-// did not get a 200, with the first failure.
-func loadFailures(c *http.Client, url string, n, conc int) (int, string) {
-	var mu sync.Mutex
-	failed, first := 0, ""
-	var wg sync.WaitGroup
-	next := make(chan struct{})
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range next {
-				resp, err := c.Get(url)
-				msg := ""
-				if err != nil {
-					msg = err.Error()
-				} else {
-					body, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						msg = fmt.Sprintf("%d %s", resp.StatusCode, body)
-					}
-				}
-				if msg != "" {
-					mu.Lock()
-					if failed++; first == "" {
-						first = msg
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for range n {
-		next <- struct{}{}
-	}
-	close(next)
-	wg.Wait()
-	return failed, first
-}
-
 // A backend with one of its two endpoints dead loses no request: a
 // refused connect goes to the other endpoint, the dead one is skipped,
 // and once it is back it gets traffic again. Both upstream clients: the
@@ -117,7 +75,7 @@ func TestDeadEndpointIsSkipped(t *testing.T) {
 	clients := map[string]*http.Client{"HTTP/1.1": client, "HTTP/2": h2cClient()}
 	for proto, c := range clients {
 		for _, p := range []string{"/fast", "/handler"} {
-			if n, first := loadFailures(c, url+p, 20, 2); n > 0 {
+			if n, first := testclient.Failures(c, getter(url+p), 20, 2); n > 0 {
 				t.Fatalf("%s %s with both endpoints up: %d failures (%s)", proto, p, n, first)
 			}
 		}
@@ -126,7 +84,7 @@ func TestDeadEndpointIsSkipped(t *testing.T) {
 	a.kill()
 	for proto, c := range clients {
 		for _, p := range []string{"/fast", "/handler"} {
-			if n, first := loadFailures(c, url+p, 300, 4); n > 0 {
+			if n, first := testclient.Failures(c, getter(url+p), 300, 4); n > 0 {
 				t.Errorf("%s %s with one endpoint dead: %d of 300 failed (%s)", proto, p, n, first)
 			}
 		}
@@ -156,5 +114,13 @@ func TestDeadEndpointIsSkipped(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}
+	}
+}
+
+// getter makes GETs of url.
+func getter(url string) func() *http.Request {
+	return func() *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		return req
 	}
 }

@@ -1,21 +1,13 @@
 package proxy
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
-
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 
 	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/testclient"
 )
 
 // pathCase is one request target and what must come of it: refused with
@@ -101,8 +93,11 @@ func checkPathCase(t *testing.T, proto string, c pathCase, status int, body []by
 func TestPathNormalisationHTTP1(t *testing.T) {
 	addr := pathProxy(t)
 	for _, c := range pathTable {
-		status, body := rawHTTP1(t, addr, c.target)
-		checkPathCase(t, "HTTP/1.1", c, status, body)
+		a, err := testclient.HTTP1(addr, c.target, "example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPathCase(t, "HTTP/1.1", c, a.Status, a.Body)
 	}
 }
 
@@ -112,86 +107,14 @@ func TestPathNormalisationHTTP2(t *testing.T) {
 		if c.h1Only || !strings.HasPrefix(c.target, "/") {
 			continue
 		}
-		status, body, reset := rawH2C(t, addr, c.target)
-		if reset && c.path == "" {
+		a, err := testclient.H2C(addr, c.target, "example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Reset && c.path == "" {
 			continue // a :path the HTTP/2 server refuses as malformed
 		}
-		checkPathCase(t, "HTTP/2", c, status, body)
-	}
-}
-
-// rawHTTP1 sends GET target as written and returns the answer.
-func rawHTTP1(t *testing.T, addr, target string) (int, []byte) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n", target)
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("GET %q: %v", target, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, body
-}
-
-// rawH2C sends GET with :path target over cleartext HTTP/2 (prior
-// knowledge) and returns the answer, or reset when the stream was reset.
-func rawH2C(t *testing.T, addr, target string) (status int, body []byte, reset bool) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(conn, http2.ClientPreface)
-	fr := http2.NewFramer(conn, conn)
-	_ = fr.WriteSettings()
-	var hb bytes.Buffer
-	enc := hpack.NewEncoder(&hb)
-	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "http"}, {":authority", "example.com"}, {":path", target}} {
-		_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
-	}
-	if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndStream: true, EndHeaders: true}); err != nil {
-		t.Fatal(err)
-	}
-	dec := hpack.NewDecoder(4096, nil)
-	var out bytes.Buffer
-	for {
-		f, err := fr.ReadFrame()
-		if err != nil {
-			t.Fatalf(":path %q: reading frames: %v", target, err)
-		}
-		switch f := f.(type) {
-		case *http2.SettingsFrame:
-			if !f.IsAck() {
-				_ = fr.WriteSettingsAck()
-			}
-		case *http2.RSTStreamFrame:
-			return 0, nil, true
-		case *http2.GoAwayFrame:
-			t.Fatalf(":path %q: GOAWAY %v", target, f.ErrCode)
-		case *http2.HeadersFrame:
-			fields, _ := dec.DecodeFull(f.HeaderBlockFragment())
-			for _, hf := range fields {
-				if hf.Name == ":status" {
-					fmt.Sscan(hf.Value, &status)
-				}
-			}
-			if f.StreamEnded() {
-				return status, out.Bytes(), false
-			}
-		case *http2.DataFrame:
-			out.Write(f.Data())
-			if f.StreamEnded() {
-				return status, out.Bytes(), false
-			}
-		}
+		checkPathCase(t, "HTTP/2", c, a.Status, a.Body)
 	}
 }
 
@@ -207,7 +130,10 @@ func TestPathNormalisationRouteValues(t *testing.T) {
 		prefixRule("/", e),
 	)))
 	for _, target := range []string{"/~user/x", "/%7Euser/x", "/%7euser/x"} {
-		status, body := rawHTTP1(t, strings.TrimPrefix(url, "http://"), target)
-		checkPathCase(t, "HTTP/1.1", pathCase{target: target, path: "/~user/x", guarded: true}, status, body)
+		a, err := testclient.HTTP1(strings.TrimPrefix(url, "http://"), target, "example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPathCase(t, "HTTP/1.1", pathCase{target: target, path: "/~user/x", guarded: true}, a.Status, a.Body)
 	}
 }

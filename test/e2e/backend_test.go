@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,12 +27,21 @@ type backend struct {
 // startBackend runs an echo backend named name until the test ends.
 func startBackend(t *testing.T, name string) backend {
 	t.Helper()
+	port, _ := runBackend(t, name, "127.0.0.1:0")
+	return backend{Name: name, Port: port}
+}
+
+// runBackend runs an echo backend named name on listen and returns its
+// port and a stop function (closing its listener and connections), which
+// also runs when the test ends.
+func runBackend(t *testing.T, name, listen string) (int, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan int, 1)
 	done := make(chan error, 1)
 	go func() {
 		done <- echo.Serve(ctx, echo.Options{
-			Listen:    "127.0.0.1:0",
+			Listen:    listen,
 			Name:      name,
 			Namespace: "default",
 			Service:   name,
@@ -51,15 +61,19 @@ func startBackend(t *testing.T, name string) backend {
 		cancel()
 		t.Fatalf("echo backend %s did not listen within 10s", name)
 	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(stopTimeout):
-			t.Errorf("echo backend %s did not stop within %v", name, stopTimeout)
-		}
-	})
-	return backend{Name: name, Port: port}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(stopTimeout):
+				t.Errorf("echo backend %s did not stop within %v", name, stopTimeout)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return port, stop
 }
 
 // answer is what a request through the gateway got back.

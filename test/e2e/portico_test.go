@@ -39,15 +39,16 @@ type portico struct {
 	err    error // from Wait, valid once exited is closed
 }
 
-// startPortico runs `portico run` on dir, waits until /readyz answers 200,
-// and stops the process by PID when the test ends.
-func startPortico(t *testing.T, dir string) *portico {
+// startPortico runs `portico run` on dir (with extra flags, if any), waits
+// until /readyz answers 200, and stops the process by PID when the test
+// ends.
+func startPortico(t *testing.T, dir string, extra ...string) *portico {
 	t.Helper()
 	p := &portico{t: t, dir: dir, admin: freeAddr(t)}
-	p.start("run",
+	p.start(append([]string{"run",
 		"--config", dir,
 		"--admin-address", p.admin,
-		"--bind-address", "127.0.0.1")
+		"--bind-address", "127.0.0.1"}, extra...)...)
 	p.waitReady()
 	return p
 }
