@@ -66,6 +66,24 @@
 //
 // The proxy's tests run under both engines (engine_test.go).
 //
+// # Path normalisation
+//
+// Every request's path is put in normal form before routing (package
+// urlpath: dot segments removed, "//" merged, escaped unreserved
+// characters decoded, other escapes upper-cased and kept, %2F and %5C
+// among them), on by default and in one place per engine path: the h1
+// fast path (h1.Request.fast), the h2 fast path (fastEligible), and the
+// socket's ServeHTTP for everything served by the http.Handler (the h1
+// fallback, h2's handler path, the NetHTTP engine), where r.URL.Path,
+// r.URL.RawPath and r.RequestURI are rewritten together. Routing, filters
+// (URLRewrite, RequestRedirect) and the backend see the normal path; the
+// query is untouched. Answered 400: a path climbing above the root, an
+// invalid escape, a control character or %00, a raw backslash, a dot
+// segment with ";" parameters ("/..;/"), and targets in authority-form
+// (CONNECT) or asterisk-form ("*"; but net/http answers "OPTIONS *"
+// itself on the NetHTTP engine, 200 without a body, forwarding nothing).
+// Absolute-form targets are normalised too. The router puts Exact and PathPrefix values in the same form.
+//
 // # HTTPS and virtual hosts
 //
 // The ClientHello's server name selects a VirtualHost by the same rules as

@@ -24,6 +24,16 @@
 //     timeout, with a proxy-wide concurrency limit past which copies are
 //     dropped (MirrorLimiter).
 //
+// Failing endpoints: a connect that fails (refused, unreachable, timed
+// out: nothing was sent) marks the endpoint failing (package health, the
+// same decision as the HTTP/1.1 engine's) and the request goes on to the
+// backend's other endpoints that are not failing, each once, when its
+// body can be sent again (none, or buffered for retries). Later requests
+// pass over a failing endpoint for 250 ms, doubling to 30 s, until a
+// connect to it succeeds; when every endpoint is failing, the round-robin
+// one is still tried. Retries of ir.Retry come on top of this, and count
+// a request that moved to another endpoint as one attempt.
+//
 // Errors generated here are short plain-text bodies: 500 invalid backend,
 // 502 upstream connection failure, 503 no endpoints, 504 timeout.
 package backend

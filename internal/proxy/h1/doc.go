@@ -71,6 +71,22 @@
 // any response byte is retried once on a new one for idempotent requests
 // (http.Transport's rule); for the others, a connection idle for more
 // than half a second is first checked for a close by the upstream.
+// A connect that fails (refused, unreachable, timed out: nothing was
+// sent) goes on to the backend's other endpoints, each once, for every
+// method; the endpoint is then skipped by later requests for 250 ms,
+// doubling to 30 s while its connects keep failing (package health,
+// shared with package backend). A connection that fails after the
+// connect is not moved to another endpoint: the request may have been
+// received.
+//
+// # Path normalisation
+//
+// Before routing, the fast path puts the path in normal form (package
+// urlpath, see NormalizeTarget): the Router matches, and the upstream
+// receives, the normal path with the query as sent. A normal path, the
+// common case, costs one pass over its bytes and no allocation. A path
+// urlpath refuses goes to the fallback path, whose http.Handler (the
+// socket's entry in package proxy) answers 400.
 //
 // # Waiting for reads
 //

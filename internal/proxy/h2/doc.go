@@ -20,6 +20,8 @@
 // set) on a keep-alive connection of the endpoint's pool; the answer comes
 // back as HEADERS and DATA frames, chunked trailers as trailing HEADERS.
 // Upstream failures are answered 502, timeouts 504, as on HTTP/1.1.
+// The :path is put in normal form first (h1.NormalizeTarget, package
+// urlpath); one it refuses goes to the handler path, answered 400 there.
 //
 // Handler path: everything else — requests with a body, CONNECT, rules
 // with redirects, rewrites, mirrors, retries, CORS, listener filters, h2c
