@@ -286,7 +286,7 @@ func (x *Exchange) Release() {
 func roundTrip(p Pick, head, body []byte, deadline, reqDeadline time.Time, retryable bool, resp *response,
 	c *conn, log *slog.Logger) (*upConn, *failureAnswer) {
 	for attempt := 0; ; attempt++ {
-		uc, err := p.get(deadline, retryable, log)
+		uc, err := p.get(deadline, retryable, attempt > 0, log)
 		if err != nil {
 			log.Debug("upstream connect failed", "endpoint", p.ep.addr, "err", err)
 			f := failure(err, reqDeadline)

@@ -114,9 +114,11 @@ const checkIdle = 500 * time.Millisecond
 // get returns an idle connection (most recently used first, stale ones
 // closed) or dials a new one before deadline (zero: dialTimeout). When the
 // request cannot be retried (retryable false), a connection idle for a
-// while is first checked for a close by the upstream.
-func (e *Endpoint) get(deadline time.Time, retryable bool) (*upConn, error) {
-	for {
+// while is first checked for a close by the upstream. fresh asks for a new
+// connection: after a reused one failed, the others idle since as long
+// are likely closed too (an upstream that went away closes them all).
+func (e *Endpoint) get(deadline time.Time, retryable, fresh bool) (*upConn, error) {
+	for !fresh {
 		e.mu.Lock()
 		n := len(e.idle)
 		if n == 0 {
@@ -148,14 +150,15 @@ func (e *Endpoint) get(deadline time.Time, retryable bool) (*upConn, error) {
 	return &upConn{nc: nc, ep: e, buf: make([]byte, upstreamBufSize), wait: readiness.Register(nc)}, nil
 }
 
-// get returns a connection to p's endpoint. When its connect fails
+// get returns a connection to p's endpoint (see Endpoint.get for
+// retryable and fresh). When its connect fails
 // (nothing of the request was sent), the endpoint is marked failing and
 // the backend's other endpoints that are not failing are tried in turn,
 // each once: p.ep is then the endpoint that answered, or the last tried.
 // A connect cut short by deadline is neither marked nor retried.
-func (p *Pick) get(deadline time.Time, retryable bool, log *slog.Logger) (*upConn, error) {
+func (p *Pick) get(deadline time.Time, retryable, fresh bool, log *slog.Logger) (*upConn, error) {
 	for {
-		uc, err := p.ep.get(deadline, retryable)
+		uc, err := p.ep.get(deadline, retryable, fresh)
 		if err == nil {
 			return uc, nil
 		}
