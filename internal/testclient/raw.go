@@ -30,12 +30,11 @@ type Answer struct {
 // HTTP1 sends "GET target HTTP/1.1" with Host host to addr on a new
 // connection and reads the answer.
 func HTTP1(addr, target, host string) (Answer, error) {
-	conn, err := net.Dial("tcp", addr)
+	conn, err := dial(addr)
 	if err != nil {
 		return Answer{}, err
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target, host); err != nil {
 		return Answer{}, err
 	}
@@ -52,12 +51,11 @@ func HTTP1(addr, target, host string) (Answer, error) {
 // cleartext HTTP/2 with prior knowledge, on a new connection, and reads
 // the answer.
 func H2C(addr, target, authority string) (Answer, error) {
-	conn, err := net.Dial("tcp", addr)
+	conn, err := dial(addr)
 	if err != nil {
 		return Answer{}, err
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.WriteString(conn, http2.ClientPreface); err != nil {
 		return Answer{}, err
 	}
@@ -112,4 +110,14 @@ func H2C(addr, target, authority string) (Answer, error) {
 			}
 		}
 	}
+}
+
+// dial connects to addr; the whole exchange must be over within 10 s.
+func dial(addr string) (net.Conn, error) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	return conn, nil
 }

@@ -15,6 +15,18 @@ import (
 // engines are the values of --http-engine; every test here runs on both.
 var engines = []string{"h1", "nethttp"}
 
+// serveWithEngine runs portico with --http-engine engine on a Gateway
+// "gw" with one HTTP listener, plus docs, and returns the listener's
+// address.
+func serveWithEngine(t *testing.T, engine string, docs ...string) string {
+	t.Helper()
+	port := freePort(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "all.yaml", join(append([]string{gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: port})}, docs...)...))
+	startPortico(t, dir, "--http-engine", engine)
+	return "127.0.0.1:" + strconv.Itoa(port)
+}
+
 // TestPathNormalisation sends targets that climb, double slashes or hide
 // letters in escapes through the built binary, over HTTP/1.1 and HTTP/2:
 // the rule on /admin must see every request for /admin, the backend gets
@@ -23,16 +35,11 @@ func TestPathNormalisation(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
 			admin, public := startBackend(t, "echo-admin"), startBackend(t, "echo-public")
-			port := freePort(t)
-			dir := t.TempDir()
-			writeFile(t, dir, "all.yaml", join(
-				gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: port}),
+			gw := serveWithEngine(t, engine,
 				servicesYAML(admin, public),
 				routeYAML("admin", "gw", nil, "/admin", nil, to("echo-admin")),
 				routeYAML("public", "gw", nil, "/", nil, to("echo-public")),
-			))
-			startPortico(t, dir, "--http-engine", engine)
-			gw := "127.0.0.1:" + strconv.Itoa(port)
+			)
 			client := newClient()
 			eventually(t, readyTimeout, "the routes to be served", func() error {
 				a, err := do(client, request(gw, "paths.example", "/admin"))
@@ -130,15 +137,7 @@ func TestDeadEndpoint(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			portA, stopA := runBackend(t, "pod-a", "127.0.0.1:0")
 			portB, _ := runBackend(t, "pod-b", "127.0.0.1:0")
-			port := freePort(t)
-			dir := t.TempDir()
-			writeFile(t, dir, "all.yaml", join(
-				gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: port}),
-				pairYAML(portA, portB),
-				routeYAML("pair", "gw", nil, "/", nil, to("pair")),
-			))
-			startPortico(t, dir, "--http-engine", engine)
-			gw := "127.0.0.1:" + strconv.Itoa(port)
+			gw := serveWithEngine(t, engine, pairYAML(portA, portB), routeYAML("pair", "gw", nil, "/", nil, to("pair")))
 			h2Transport := &http.Transport{Protocols: new(http.Protocols)}
 			h2Transport.Protocols.SetUnencryptedHTTP2(true)
 			clients := []struct {

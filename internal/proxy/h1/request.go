@@ -34,7 +34,7 @@ type Request struct {
 	scratch []string // HeaderValues results
 }
 
-// Method, Host (the Host header), Path (escaped, as sent), RawQuery and SNI
+// Method, Host (the Host header), Path (escaped, in normal form: see fast), RawQuery and SNI
 // (the TLS server name, "" in cleartext) are what routing reads.
 func (r *Request) Method() string   { return r.method }
 func (r *Request) Host() string     { return r.host }

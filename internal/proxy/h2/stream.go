@@ -61,7 +61,7 @@ type Request struct {
 	scratch                           []string
 }
 
-// Method, Host (:authority, or the Host field), Path (escaped, as sent),
+// Method, Host (:authority, or the Host field), Path (escaped, in normal form),
 // RawQuery and SNI (the TLS server name, "" in cleartext) are what routing
 // reads.
 func (r *Request) Method() string   { return r.method }
