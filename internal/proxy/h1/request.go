@@ -34,8 +34,9 @@ type Request struct {
 	scratch []string // HeaderValues results
 }
 
-// Method, Host (the Host header), Path (escaped, in normal form: see fast), RawQuery and SNI
-// (the TLS server name, "" in cleartext) are what routing reads.
+// Method, Host (the Host header), Path (escaped, in normal form: see
+// fast), RawQuery and SNI (the TLS server name, "" in cleartext) are what
+// routing reads.
 func (r *Request) Method() string   { return r.method }
 func (r *Request) Host() string     { return r.host }
 func (r *Request) Path() string     { return r.path }

@@ -61,9 +61,9 @@ type Request struct {
 	scratch                           []string
 }
 
-// Method, Host (:authority, or the Host field), Path (escaped, in normal form),
-// RawQuery and SNI (the TLS server name, "" in cleartext) are what routing
-// reads.
+// Method, Host (:authority, or the Host field), Path (escaped, in normal
+// form), RawQuery and SNI (the TLS server name, "" in cleartext) are what
+// routing reads.
 func (r *Request) Method() string   { return r.method }
 func (r *Request) Host() string     { return r.authority }
 func (r *Request) Path() string     { return r.path }
