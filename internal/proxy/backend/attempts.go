@@ -66,7 +66,8 @@ func (a *attempts) cursor() health.Cursor {
 	return health.NewCursor(len(a.targets), int(n%uint32(len(a.targets))))
 }
 
-// skip reports whether endpoint i is failing its connects (package health).
+// skip reports whether endpoint i is failing its connects (package
+// health).
 func (a *attempts) skip(i int) bool { return a.targets[i].health.Skip() }
 
 func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -77,10 +78,13 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // tryEndpoints makes one attempt on the next endpoint, passing over those
-// failing their connects. A failed connect sent nothing: when the body can
-// be sent again (none, or GetBody), the request goes on to the backend's
-// other endpoints that are not failing, each once.
+// failing their connects. A failed connect sent nothing: the request goes
+// on to the backend's other endpoints that are not failing, each once,
+// with its body as long as none of it was read (see unreadBody).
 func (a *attempts) tryEndpoints(req *http.Request) (*http.Response, error) {
+	if len(a.targets) > 1 && !canResend(req) {
+		req.Body = &unreadBody{rc: req.Body}
+	}
 	cur := a.cursor()
 	i, _ := cur.Next(a.skip)
 	for {
@@ -102,15 +106,30 @@ func (a *attempts) tryEndpoints(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// canResend reports whether req's body can be had again: none, or GetBody.
+func canResend(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
 // resend is req again for another endpoint, with its own URL and a fresh
-// body (the transport closed the old one); false when the body cannot be
+// body (the transport closed the old one): from GetBody, or the same
+// unreadBody when nothing was read from it; false when the body cannot be
 // had again.
 func resend(req *http.Request) (*http.Request, bool) {
 	r := new(http.Request)
 	*r = *req
 	u := *req.URL
 	r.URL = &u
-	if req.Body != nil && req.Body != http.NoBody {
+	switch b := req.Body.(type) {
+	case nil:
+	case *unreadBody:
+		if b.read.Load() {
+			return nil, false
+		}
+	default:
+		if b == http.NoBody {
+			break
+		}
 		if req.GetBody == nil {
 			return nil, false
 		}
@@ -121,6 +140,28 @@ func resend(req *http.Request) (*http.Request, bool) {
 		r.Body = body
 	}
 	return r, true
+}
+
+// unreadBody is a request body that a transport may close without having
+// read any of it, as http.Transport does when the connect fails: it is then
+// still whole, for another endpoint. It closes the body it wraps only once
+// something was read (the server closes the client's body in any case
+// when the handler returns).
+type unreadBody struct {
+	rc   io.ReadCloser
+	read atomic.Bool
+}
+
+func (b *unreadBody) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	return b.rc.Read(p)
+}
+
+func (b *unreadBody) Close() error {
+	if b.read.Load() {
+		return b.rc.Close()
+	}
+	return nil
 }
 
 func (a *attempts) withRetries(req *http.Request) (*http.Response, error) {

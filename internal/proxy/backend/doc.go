@@ -27,8 +27,9 @@
 // Failing endpoints: a connect that fails (refused, unreachable, timed
 // out: nothing was sent) marks the endpoint failing (package health, the
 // same decision as the HTTP/1.1 engine's) and the request goes on to the
-// backend's other endpoints that are not failing, each once, when its
-// body can be sent again (none, or buffered for retries). Later requests
+// backend's other endpoints that are not failing, each once, with its body
+// (buffered for retries, or still unread: http.Transport reads none of it
+// before it has a connection). Later requests
 // pass over a failing endpoint for 250 ms, doubling to 30 s, until a
 // connect to it succeeds; when every endpoint is failing, the round-robin
 // one is still tried. Retries of ir.Retry come on top of this, and count
