@@ -3,8 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,9 +151,17 @@ func TestDeadEndpoint(t *testing.T) {
 			}
 
 			stopA()
+			post := func() *http.Request {
+				req := request(gw, "pair.example", "/load")
+				req.Method, req.Body, req.ContentLength = http.MethodPost, io.NopCloser(strings.NewReader("payload")), 7
+				return req
+			}
 			for _, c := range clients {
 				if n, first := testclient.Failures(c.c, func() *http.Request { return request(gw, "pair.example", "/load") }, 2000, 4); n > 0 {
-					t.Errorf("%s with one of two endpoints dead: %d of 2000 requests failed (first: %s)", c.proto, n, first)
+					t.Errorf("%s with one of two endpoints dead: %d of 2000 GETs failed (first: %s)", c.proto, n, first)
+				}
+				if n, first := testclient.Failures(c.c, post, 500, 4); n > 0 {
+					t.Errorf("%s with one of two endpoints dead: %d of 500 POSTs failed (first: %s)", c.proto, n, first)
 				}
 			}
 
