@@ -1,8 +1,10 @@
 package proxy
 
 import (
+	"bufio"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -135,5 +137,32 @@ func TestPathNormalisationRouteValues(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkPathCase(t, "HTTP/1.1", pathCase{target: target, path: "/~user/x", guarded: true}, a.Status, a.Body)
+	}
+}
+
+// normalizeRequest leaves r.URL.Path, RawPath and RequestURI in
+// agreement, from the target as net/http's server parses it.
+func TestNormalizeRequestFields(t *testing.T) {
+	for _, c := range []struct{ target, escaped, path, uri string }{
+		{"/a/b?x=1", "/a/b", "/a/b", "/a/b?x=1"},
+		{"/a/../b%2fc?x=/../", "/b%2Fc", "/b/c", "/b%2Fc?x=/../"},
+		{"//%61/./b/", "/a/b/", "/a/b/", "/a/b/"},
+		{"/a%20b/../c", "/c", "/c", "/c"},
+		{"/x/%e2%82%ac", "/x/%E2%82%AC", "/x/€", "/x/%E2%82%AC"},
+		{"http://h.example/a/../b?q", "/b", "/b", "http://h.example/b?q"},
+		{"http://h.example?q", "/", "/", "http://h.example/?q"},
+		{"http://h.example", "/", "/", "http://h.example/"},
+	} {
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader("GET " + c.target + " HTTP/1.1\r\nHost: h.example\r\n\r\n")))
+		if err != nil {
+			t.Fatalf("%q: %v", c.target, err)
+		}
+		w := httptest.NewRecorder()
+		if !normalizeRequest(w, r) {
+			t.Fatalf("%q refused: %d %s", c.target, w.Code, w.Body)
+		}
+		if r.URL.EscapedPath() != c.escaped || r.URL.Path != c.path || r.RequestURI != c.uri {
+			t.Errorf("%q: EscapedPath %q Path %q RequestURI %q, want %q %q %q", c.target, r.URL.EscapedPath(), r.URL.Path, r.RequestURI, c.escaped, c.path, c.uri)
+		}
 	}
 }
