@@ -165,16 +165,9 @@ func applyBound(px *proxy.Proxy, cfg *ir.Config, bind string) ir.Ack {
 		bound.Listeners = append(bound.Listeners, l)
 	}
 	ack := px.Apply(&bound)
-	if len(ack.ListenerErrors) > 0 {
-		errs := make(map[string]string, len(ack.ListenerErrors))
-		for name, msg := range ack.ListenerErrors {
-			if orig, ok := original[name]; ok {
-				name = orig
-			}
-			errs[name] = msg
-		}
-		ack.ListenerErrors = errs
-	}
+	ack.ListenerErrors = renameKeys(ack.ListenerErrors, original)
+	ack.InvalidListeners = renameKeys(ack.InvalidListeners, original)
+	ack.NotAccepting = renameKeys(ack.NotAccepting, original)
 	if ack.Error == "" {
 		for name, msg := range clashes {
 			if ack.ListenerErrors == nil {
@@ -184,6 +177,22 @@ func applyBound(px *proxy.Proxy, cfg *ir.Config, bind string) ir.Ack {
 		}
 	}
 	return ack
+}
+
+// renameKeys maps the socket names of m back to the names the controller
+// sent (original: bound name -> sent name).
+func renameKeys(m, original map[string]string) map[string]string {
+	if len(m) == 0 {
+		return m
+	}
+	out := make(map[string]string, len(m))
+	for name, msg := range m {
+		if orig, ok := original[name]; ok {
+			name = orig
+		}
+		out[name] = msg
+	}
+	return out
 }
 
 // proxySource is what the admin API shows of a proxy: readiness, and the

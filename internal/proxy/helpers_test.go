@@ -92,7 +92,7 @@ func (h *harness) listen(ctx context.Context, network, addr string) (net.Listene
 
 func (h *harness) apply(cfg *ir.Config) {
 	h.t.Helper()
-	if ack := h.p.Apply(cfg); ack.Error != "" || len(ack.ListenerErrors) > 0 {
+	if ack := h.p.Apply(cfg); ack.Error != "" || len(ack.ListenerErrors) > 0 || len(ack.InvalidListeners) > 0 {
 		h.t.Fatalf("Apply: %+v", ack)
 	}
 }
