@@ -27,15 +27,22 @@ type harness struct {
 	lns map[string]net.Listener
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessWith(t, nil) }
+
+// newHarnessWith is newHarness with options changed by mod.
+func newHarnessWith(t *testing.T, mod func(*Options)) *harness {
 	t.Helper()
 	h := &harness{t: t, lns: map[string]net.Listener{}}
-	h.p = New(Options{
+	opts := Options{
 		Logger:       testLogger(t),
 		DrainTimeout: 2 * time.Second,
 		Listen:       h.listen,
 		Engine:       testEngine,
-	})
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	h.p = New(opts)
 	t.Cleanup(func() {
 		// Over 6 s: the nethttp engine waits that long for a connection
 		// that never sent a request (see NetHTTP), and a loaded client

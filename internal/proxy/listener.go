@@ -21,10 +21,10 @@ type socket struct {
 	https    bool
 	ln       net.Listener
 	gl       *guardedListener // ln, seen as what it is
-	srv    Server
-	gen    atomic.Pointer[generation]
-	cancel context.CancelFunc // ends the base context of its requests
-	served chan struct{}      // closed when Serve returns
+	srv      Server
+	gen      atomic.Pointer[generation]
+	cancel   context.CancelFunc // ends the base context of its requests
+	served   chan struct{}      // closed when Serve returns
 	// upgrades counts requests asking for an Upgrade: once switched they
 	// are hijacked connections that the engine's Shutdown no longer sees.
 	upgrades atomic.Int64
