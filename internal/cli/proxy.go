@@ -45,6 +45,7 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "file holding the bearer token the controller requires")
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	lim := listenerFlags(fs)
 	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only); default from $"+proxy.EngineEnv)
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -91,7 +92,7 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portico proxy: --http-engine: %v\n", err)
 		return 2
 	}
-	px := proxy.New(proxy.Options{Logger: log, DrainTimeout: *drain, Engine: engine})
+	px := proxy.New(lim.options(proxy.Options{Logger: log, DrainTimeout: *drain, Engine: engine}))
 	client := &configsync.Client{URL: *controller, Gateway: *gateway, ProxyID: *proxyID, Token: token, Log: log}
 	src := &proxySource{px: px, client: client}
 	var adminSrv *http.Server
@@ -101,7 +102,8 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "portico proxy: --admin-address %s: %v\n", *adminAddr, err)
 			return 1
 		}
-		adminSrv = &http.Server{Handler: admin.Handler(src), ReadHeaderTimeout: 10 * time.Second}
+		h := admin.WithHostCheck(admin.Handler(src), admin.NewHostPolicy(ln.Addr().String(), lim.adminHosts()))
+		adminSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = adminSrv.Serve(ln) }()
 		log.Info("admin API listening", "address", ln.Addr().String())
 	}
@@ -208,5 +210,6 @@ func (s *proxySource) Ready() bool                    { return s.client.Ready() 
 func (s *proxySource) Config() *ir.Config             { return s.px.Config() }
 func (s *proxySource) Status() []status.Object        { return nil }
 func (s *proxySource) Diagnostics() []file.Diagnostic { return nil }
+func (s *proxySource) ReadinessProblems() []string    { return s.px.ReadinessProblems() }
 
 var _ admin.Source = (*proxySource)(nil)
