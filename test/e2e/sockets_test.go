@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +19,8 @@ import (
 	"golang.org/x/sys/unix"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"portico.dev/portico/internal/configsync"
 )
 
 // startPorticoArgs is startPortico with extra flags of `portico run`.
@@ -436,4 +440,56 @@ func TestAdminHostCheck(t *testing.T) {
 			t.Errorf("403 body does not say how to allow the Host: %s", body)
 		}
 	}
+}
+
+// TestProxyBusyPortReacked: `portico proxy` whose port is busy acks the
+// bind error, retries in the background, and once the port frees sends
+// the controller a new answer to the same version, so the cluster's status
+// follows without a new config.
+func TestProxyBusyPortReacked(t *testing.T) {
+	b := startBackend(t, "echo-a")
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.Addr().(*net.TCPAddr).Port
+
+	srv := configsync.NewServer(nil)
+	srv.Token = "e2e-token"
+	srv.PollTimeout = 30 * time.Second // the re-ack must not wait for a poll to end
+	ctl := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { ctl.CloseClientConnections(); ctl.Close() })
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("e2e-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv.Publish("default/gw", proxyConfig(port, b, "1"))
+	v1, _ := srv.Latest("default/gw")
+	p := startProxy(t, ctl.URL, tokenFile)
+	a := waitAck(t, srv, v1)
+	name := ":" + strconv.Itoa(port)
+	if !strings.Contains(a.ListenerErrors[name], "address already in use") {
+		t.Fatalf("ack of version %d: %+v, want %s in ListenerErrors", v1, a, name)
+	}
+	taken.Close()
+	deadline := time.After(readyTimeout)
+	for {
+		if a := srv.Ack("default/gw"); a != nil && a.Version == v1 && len(a.ListenerErrors) == 0 {
+			break
+		}
+		select {
+		case <-srv.Changes():
+		case <-deadline:
+			t.Fatalf("no new answer without the bind error; Ack = %+v; output:\n%s", srv.Ack("default/gw"), tail(p.output.String(), 4<<10))
+		}
+	}
+	client := newClient()
+	eventually(t, reloadTimeout, "traffic on the freed port", func() error {
+		ans, err := do(client, request("127.0.0.1:"+strconv.Itoa(port), "", "/"))
+		if err != nil {
+			return err
+		}
+		return expectPod(ans, "echo-a")
+	})
 }
