@@ -23,6 +23,26 @@ import (
 	"portico.dev/portico/internal/configsync"
 )
 
+// forEngines runs test once per HTTP engine, as a subtest named after it.
+func forEngines(t *testing.T, test func(t *testing.T, engine string)) {
+	for _, engine := range []string{"h1", "nethttp"} {
+		t.Run(engine, func(t *testing.T) { test(t, engine) })
+	}
+}
+
+// oneRouteConfig starts backend echo-a and writes a config directory with
+// Gateway gw (HTTP listener "http" on port) and route r sending path to
+// echo-a.
+func oneRouteConfig(t *testing.T, port int, path string) string {
+	t.Helper()
+	a := startBackend(t, "echo-a")
+	dir := t.TempDir()
+	writeFile(t, dir, "gateway.yaml", gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: port}))
+	writeFile(t, dir, "backends.yaml", servicesYAML(a))
+	writeFile(t, dir, "route.yaml", routeYAML("r", "gw", nil, path, nil, to("echo-a")))
+	return dir
+}
+
 // startPorticoArgs is startPortico with extra flags of `portico run`.
 func startPorticoArgs(t *testing.T, dir string, extra ...string) *portico {
 	t.Helper()
@@ -76,6 +96,39 @@ func listenerCondition(body []byte, gw, ln, condType string) (metav1.Condition, 
 	return metav1.Condition{}, fmt.Errorf("Gateway %s has no listener %s with a %s condition: %s", gw, ln, condType, o.Status)
 }
 
+// waitListenerProgrammed waits until listener http of Gateway gw has
+// Programmed with status want (and, when not empty, a message holding
+// msg) in the status that fetch returns.
+func waitListenerProgrammed(t *testing.T, what string, fetch func() (string, error), want bool, msg string) {
+	t.Helper()
+	status := metav1.ConditionFalse
+	if want {
+		status = metav1.ConditionTrue
+	}
+	eventually(t, readyTimeout, what, func() error {
+		body, err := fetch()
+		if err != nil {
+			return err
+		}
+		c, err := listenerCondition([]byte(body), "gw", "http", "Programmed")
+		if err != nil {
+			return err
+		}
+		if c.Status != status || !strings.Contains(c.Message, msg) {
+			return fmt.Errorf("listener Programmed: %s %s %q", c.Status, c.Reason, c.Message)
+		}
+		return nil
+	})
+}
+
+// statusVia fetches the admin /status of p with c.
+func statusVia(c *http.Client, p *portico) func() (string, error) {
+	return func() (string, error) {
+		_, body, err := adminGetWith(c, p, "/status")
+		return body, err
+	}
+}
+
 // fdLimits reads the soft and hard "Max open files" of pid.
 func fdLimits(t *testing.T, pid int) (soft, hard string) {
 	t.Helper()
@@ -107,29 +160,17 @@ func openFDs(t *testing.T, pid int) int {
 // /readyz and status say so, and once the connections are closed it serves
 // again, /readyz is 200 and the listener Programmed, by itself.
 func TestFileDescriptorExhaustion(t *testing.T) {
-	for _, engine := range []string{"h1", "nethttp"} {
-		t.Run(engine, func(t *testing.T) { testFDExhaustion(t, engine) })
-	}
+	forEngines(t, testFDExhaustion)
 }
 
 func testFDExhaustion(t *testing.T, engine string) {
-	a := startBackend(t, "echo-a")
 	port := freePort(t)
-	dir := t.TempDir()
-	writeFile(t, dir, "gateway.yaml", gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: port}))
-	writeFile(t, dir, "backends.yaml", servicesYAML(a))
-	writeFile(t, dir, "route.yaml", routeYAML("r", "gw", nil, "/", nil, to("echo-a")))
+	dir := oneRouteConfig(t, port, "/")
 	p := startPorticoArgs(t, dir, "--http-engine", engine)
 	pid := p.cmd.Process.Pid
 	gw := "127.0.0.1:" + strconv.Itoa(port)
 	client := newClient()
-	eventually(t, readyTimeout, "the route to answer", func() error {
-		ans, err := do(client, request(gw, "x.example.com", "/"))
-		if err != nil {
-			return err
-		}
-		return expectPod(ans, "echo-a")
-	})
+	eventuallyPod(t, client, gw, "/", "echo-a", readyTimeout)
 	client.CloseIdleConnections()
 
 	// Go raises the soft limit to the hard one at start (package os).
@@ -173,20 +214,7 @@ func testFDExhaustion(t *testing.T, engine string) {
 		}
 		return nil
 	})
-	eventually(t, reloadTimeout, "status to report the listener not accepting", func() error {
-		_, body, err := adminGetWith(ac, p, "/status")
-		if err != nil {
-			return err
-		}
-		c, err := listenerCondition([]byte(body), "gw", "http", "Programmed")
-		if err != nil {
-			return err
-		}
-		if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "not accepting connections") {
-			return fmt.Errorf("listener Programmed: %s %s %q", c.Status, c.Reason, c.Message)
-		}
-		return nil
-	})
+	waitListenerProgrammed(t, "status to report the listener not accepting", statusVia(ac, p), false, "not accepting connections")
 
 	for _, c := range conns {
 		c.Close()
@@ -199,45 +227,20 @@ func testFDExhaustion(t *testing.T, engine string) {
 		}
 		return nil
 	})
-	eventually(t, readyTimeout, "the route to answer again", func() error {
-		ans, err := do(client, request(gw, "x.example.com", "/"))
-		if err != nil {
-			return err
-		}
-		return expectPod(ans, "echo-a")
-	})
-	eventually(t, reloadTimeout, "the listener Programmed again", func() error {
-		_, body, err := adminGetWith(ac, p, "/status")
-		if err != nil {
-			return err
-		}
-		c, err := listenerCondition([]byte(body), "gw", "http", "Programmed")
-		if err != nil {
-			return err
-		}
-		if c.Status != metav1.ConditionTrue {
-			return fmt.Errorf("listener Programmed: %s %s %q", c.Status, c.Reason, c.Message)
-		}
-		return nil
-	})
+	eventuallyPod(t, client, gw, "/", "echo-a", readyTimeout)
+	waitListenerProgrammed(t, "the listener Programmed again", statusVia(ac, p), true, "")
 }
 
 // TestSlowloris: clients that send a head byte by byte do not keep a
 // normal client from being served, and are closed after the header
 // timeout.
 func TestSlowloris(t *testing.T) {
-	for _, engine := range []string{"h1", "nethttp"} {
-		t.Run(engine, func(t *testing.T) { testSlowloris(t, engine) })
-	}
+	forEngines(t, testSlowloris)
 }
 
 func testSlowloris(t *testing.T, engine string) {
-	a := startBackend(t, "echo-a")
 	port := freePort(t)
-	dir := t.TempDir()
-	writeFile(t, dir, "gateway.yaml", gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: port}))
-	writeFile(t, dir, "backends.yaml", servicesYAML(a))
-	writeFile(t, dir, "route.yaml", routeYAML("r", "gw", nil, "/", nil, to("echo-a")))
+	dir := oneRouteConfig(t, port, "/")
 	startPorticoArgs(t, dir, "--http-engine", engine, "--read-header-timeout", "1s")
 	gw := "127.0.0.1:" + strconv.Itoa(port)
 
@@ -308,12 +311,8 @@ func testSlowloris(t *testing.T, engine string) {
 // the proxy cannot build (port 70000) and a good route; the route is
 // served, the good Gateway stays Programmed, the bad one is not.
 func TestBadListenerHarmsOnlyItself(t *testing.T) {
-	a := startBackend(t, "echo-a")
 	port := freePort(t)
-	dir := t.TempDir()
-	writeFile(t, dir, "gateway.yaml", gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: port}))
-	writeFile(t, dir, "backends.yaml", servicesYAML(a))
-	writeFile(t, dir, "route.yaml", routeYAML("r", "gw", nil, "/old", nil, to("echo-a")))
+	dir := oneRouteConfig(t, port, "/old")
 	p := startPortico(t, dir)
 	gw := "127.0.0.1:" + strconv.Itoa(port)
 
@@ -322,13 +321,7 @@ func TestBadListenerHarmsOnlyItself(t *testing.T) {
 		routeYAML("new", "gw", nil, "/new", nil, to("echo-a")),
 	))
 	client := newClient()
-	eventually(t, reloadTimeout, "the new route to be served", func() error {
-		ans, err := do(client, request(gw, "x.example.com", "/new"))
-		if err != nil {
-			return err
-		}
-		return expectPod(ans, "echo-a")
-	})
+	eventuallyPod(t, client, gw, "/new", "echo-a", reloadTimeout)
 	eventually(t, reloadTimeout, "status: gw Programmed, bad not", func() error {
 		body, err := p.adminGet("/status")
 		if err != nil {
@@ -355,59 +348,23 @@ func TestBadListenerHarmsOnlyItself(t *testing.T) {
 // TestBusyPortRetried: a listener whose port is taken is served once the
 // port frees, with no file change, and its status follows.
 func TestBusyPortRetried(t *testing.T) {
-	a := startBackend(t, "echo-a")
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer taken.Close()
 	port := taken.Addr().(*net.TCPAddr).Port
-	dir := t.TempDir()
-	writeFile(t, dir, "gateway.yaml", gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: port}))
-	writeFile(t, dir, "backends.yaml", servicesYAML(a))
-	writeFile(t, dir, "route.yaml", routeYAML("r", "gw", nil, "/", nil, to("echo-a")))
+	dir := oneRouteConfig(t, port, "/")
 	p := startPortico(t, dir)
-	eventually(t, reloadTimeout, "status: the listener not programmed, port in use", func() error {
-		body, err := p.adminGet("/status")
-		if err != nil {
-			return err
-		}
-		c, err := listenerCondition(body, "gw", "http", "Programmed")
-		if err != nil {
-			return err
-		}
-		if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "address already in use") {
-			return fmt.Errorf("listener Programmed: %s %s %q", c.Status, c.Reason, c.Message)
-		}
-		return nil
-	})
+	waitListenerProgrammed(t, "status: the listener not programmed, port in use", statusVia(adminClient(), p), false, "address already in use")
 	if out := p.output.String(); !strings.Contains(out, "Gateway default/gw listener http") {
 		t.Errorf("the bind failure is not logged with its Gateway listener:\n%s", tail(out, 4<<10))
 	}
 	taken.Close()
 	gw := "127.0.0.1:" + strconv.Itoa(port)
 	client := newClient()
-	eventually(t, readyTimeout, "the freed port to be served", func() error {
-		ans, err := do(client, request(gw, "x.example.com", "/"))
-		if err != nil {
-			return err
-		}
-		return expectPod(ans, "echo-a")
-	})
-	eventually(t, reloadTimeout, "the listener Programmed", func() error {
-		body, err := p.adminGet("/status")
-		if err != nil {
-			return err
-		}
-		c, err := listenerCondition(body, "gw", "http", "Programmed")
-		if err != nil {
-			return err
-		}
-		if c.Status != metav1.ConditionTrue {
-			return fmt.Errorf("listener Programmed: %s %s %q", c.Status, c.Reason, c.Message)
-		}
-		return nil
-	})
+	eventuallyPod(t, client, gw, "/", "echo-a", readyTimeout)
+	waitListenerProgrammed(t, "the listener Programmed", statusVia(adminClient(), p), true, "")
 }
 
 // TestAdminHostCheck: the admin API refuses a Host that is not loopback
@@ -485,11 +442,5 @@ func TestProxyBusyPortReacked(t *testing.T) {
 		}
 	}
 	client := newClient()
-	eventually(t, reloadTimeout, "traffic on the freed port", func() error {
-		ans, err := do(client, request("127.0.0.1:"+strconv.Itoa(port), "", "/"))
-		if err != nil {
-			return err
-		}
-		return expectPod(ans, "echo-a")
-	})
+	eventuallyPod(t, client, "127.0.0.1:"+strconv.Itoa(port), "/", "echo-a", reloadTimeout)
 }
