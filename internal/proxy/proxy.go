@@ -111,8 +111,9 @@ func New(opts Options) *Proxy {
 	return p
 }
 
-// Config returns the Config being served (nil before the first accepted
-// Apply). It must not be modified.
+// Config returns the Config of the last Apply (nil before the first); its
+// listeners in that Apply's Ack.InvalidListeners are not served as listed.
+// It must not be modified.
 func (p *Proxy) Config() *ir.Config {
 	p.mu.Lock()
 	defer p.mu.Unlock()
