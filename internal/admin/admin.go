@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"portico.dev/portico/internal/ir"
 	"portico.dev/portico/internal/provider/file"
@@ -17,6 +18,12 @@ type Source interface {
 	Diagnostics() []file.Diagnostic
 }
 
+// ReadinessReporter is implemented by a Source that can be unready after
+// its first configuration: ReadinessProblems lists why (nil when ready).
+type ReadinessReporter interface {
+	ReadinessProblems() []string
+}
+
 // Handler returns the admin API for src.
 func Handler(src Source) http.Handler {
 	mux := http.NewServeMux()
@@ -27,6 +34,12 @@ func Handler(src Source) http.Handler {
 		if !src.Ready() {
 			http.Error(w, "no configuration applied yet", http.StatusServiceUnavailable)
 			return
+		}
+		if rr, ok := src.(ReadinessReporter); ok {
+			if probs := rr.ReadinessProblems(); len(probs) > 0 {
+				http.Error(w, "not ready:\n"+strings.Join(probs, "\n"), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -45,6 +46,7 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "file holding the bearer token the controller requires")
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	lim := listenerFlags(fs)
 	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only); default from $"+proxy.EngineEnv)
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -91,8 +93,21 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portico proxy: --http-engine: %v\n", err)
 		return 2
 	}
-	px := proxy.New(proxy.Options{Logger: log, DrainTimeout: *drain, Engine: engine})
-	client := &configsync.Client{URL: *controller, Gateway: *gateway, ProxyID: *proxyID, Token: token, Log: log}
+	// Socket health changes (a busy port opened by the background retry,
+	// accepts failing or recovering) are sent to the controller as a new
+	// answer to the version served, so the cluster's status follows.
+	changed := make(chan struct{}, 1)
+	popts := lim.options(proxy.Options{Logger: log, DrainTimeout: *drain, Engine: engine})
+	popts.OnListenerChange = func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	px := proxy.New(popts)
+	bp := &boundProxy{px: px, bind: *bind}
+	client := &configsync.Client{URL: *controller, Gateway: *gateway, ProxyID: *proxyID, Token: token, Log: log,
+		LiveAck: bp.liveAck, Changed: changed}
 	src := &proxySource{px: px, client: client}
 	var adminSrv *http.Server
 	if *adminAddr != "" {
@@ -101,14 +116,14 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "portico proxy: --admin-address %s: %v\n", *adminAddr, err)
 			return 1
 		}
-		adminSrv = &http.Server{Handler: admin.Handler(src), ReadHeaderTimeout: 10 * time.Second}
+		h := admin.WithHostCheck(admin.Handler(src), admin.NewHostPolicy(ln.Addr().String(), lim.adminHosts()))
+		adminSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = adminSrv.Serve(ln) }()
 		log.Info("admin API listening", "address", ln.Addr().String())
 	}
 	log.Info("following the controller", "controller", *controller, "gateway", *gateway, "bindAddress", *bind)
-	apply := func(cfg *ir.Config) ir.Ack { return applyBound(px, cfg, *bind) }
 	errc := make(chan error, 1)
-	go func() { errc <- client.Run(ctx, apply) }()
+	go func() { errc <- client.Run(ctx, bp.apply) }()
 	select {
 	case <-ctx.Done():
 		err = nil
@@ -141,13 +156,19 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 // applyBound applies cfg with every listener that has no address bound to
 // bind, the way the controller leaves them in a cluster ("" means "this
 // proxy's address"). The proxy keys sockets by ir.Listener.Name, so those
-// listeners are renamed bind:port; the Ack's ListenerErrors are mapped back
-// to the names the controller sent. cfg is not modified.
+// listeners are renamed bind:port; the Ack's per-socket maps are mapped
+// back to the names the controller sent. cfg is not modified.
 func applyBound(px *proxy.Proxy, cfg *ir.Config, bind string) ir.Ack {
-	bound := *cfg
-	bound.Listeners = make([]ir.Listener, 0, len(cfg.Listeners))
-	original := map[string]string{} // bound name -> name in cfg
-	var clashes map[string]string
+	return (&boundProxy{px: px, bind: bind}).apply(cfg)
+}
+
+// bindListeners is cfg with the listeners without address bound to bind,
+// the bound names' original names, and the listeners left out because they
+// bind the same socket as another (with the message for the Ack).
+func bindListeners(cfg *ir.Config, bind string) (bound *ir.Config, original, clashes map[string]string) {
+	b := *cfg
+	b.Listeners = make([]ir.Listener, 0, len(cfg.Listeners))
+	original = map[string]string{} // bound name -> name in cfg
 	for _, l := range cfg.Listeners {
 		name := l.Name
 		if l.Address == "" {
@@ -162,19 +183,17 @@ func applyBound(px *proxy.Proxy, cfg *ir.Config, bind string) ir.Ack {
 			continue
 		}
 		original[l.Name] = name
-		bound.Listeners = append(bound.Listeners, l)
+		b.Listeners = append(b.Listeners, l)
 	}
-	ack := px.Apply(&bound)
-	if len(ack.ListenerErrors) > 0 {
-		errs := make(map[string]string, len(ack.ListenerErrors))
-		for name, msg := range ack.ListenerErrors {
-			if orig, ok := original[name]; ok {
-				name = orig
-			}
-			errs[name] = msg
-		}
-		ack.ListenerErrors = errs
-	}
+	return &b, original, clashes
+}
+
+// renameAck maps the proxy's answer back to the controller's names and
+// adds the clashes bindListeners found.
+func renameAck(ack ir.Ack, original, clashes map[string]string) ir.Ack {
+	ack.ListenerErrors = renameKeys(ack.ListenerErrors, original)
+	ack.InvalidListeners = renameKeys(ack.InvalidListeners, original)
+	ack.NotAccepting = renameKeys(ack.NotAccepting, original)
 	if ack.Error == "" {
 		for name, msg := range clashes {
 			if ack.ListenerErrors == nil {
@@ -184,6 +203,51 @@ func applyBound(px *proxy.Proxy, cfg *ir.Config, bind string) ir.Ack {
 		}
 	}
 	return ack
+}
+
+// boundProxy applies the controller's configs with applyBound and gives
+// the proxy's later answers (configsync.Client.LiveAck) in the
+// controller's names.
+type boundProxy struct {
+	px   *proxy.Proxy
+	bind string
+
+	mu                sync.Mutex
+	original, clashes map[string]string // of the last config applied
+}
+
+func (b *boundProxy) apply(cfg *ir.Config) ir.Ack {
+	bound, original, clashes := bindListeners(cfg, b.bind)
+	b.mu.Lock()
+	b.original, b.clashes = original, clashes
+	b.mu.Unlock()
+	return renameAck(b.px.Apply(bound), original, clashes)
+}
+
+func (b *boundProxy) liveAck(version uint64) (ir.Ack, bool) {
+	a := b.px.Ack()
+	if a.Version != version {
+		return ir.Ack{}, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return renameAck(a, b.original, b.clashes), true
+}
+
+// renameKeys maps the socket names of m back to the names the controller
+// sent (original: bound name -> sent name).
+func renameKeys(m, original map[string]string) map[string]string {
+	if len(m) == 0 {
+		return m
+	}
+	out := make(map[string]string, len(m))
+	for name, msg := range m {
+		if orig, ok := original[name]; ok {
+			name = orig
+		}
+		out[name] = msg
+	}
+	return out
 }
 
 // proxySource is what the admin API shows of a proxy: readiness, and the
@@ -199,5 +263,6 @@ func (s *proxySource) Ready() bool                    { return s.client.Ready() 
 func (s *proxySource) Config() *ir.Config             { return s.px.Config() }
 func (s *proxySource) Status() []status.Object        { return nil }
 func (s *proxySource) Diagnostics() []file.Diagnostic { return nil }
+func (s *proxySource) ReadinessProblems() []string    { return s.px.ReadinessProblems() }
 
 var _ admin.Source = (*proxySource)(nil)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,6 +28,7 @@ func runCmd(args []string, _, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	pprofOn := fs.Bool("pprof", false, "also serve Go profiles under /debug/pprof/ on the admin address")
+	lim := listenerFlags(fs)
 	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only); default from $"+proxy.EngineEnv)
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -55,8 +57,19 @@ func runCmd(args []string, _, stderr io.Writer) int {
 	// The stages, in order: the proxy (data plane) first so the first
 	// reconcile has somewhere to apply; then the runner (file provider ->
 	// compute -> apply -> status); then the admin API that shows them.
-	px := proxy.New(proxy.Options{Logger: log, Engine: engine})
+	// The proxy tells the runner when a listener's health changes (accepts
+	// failing or recovering, a busy port bound by the background retry),
+	// so status follows without a file change.
+	var runnerRef atomic.Pointer[standalone.Runner]
+	popts := lim.options(proxy.Options{Logger: log, Engine: engine})
+	popts.OnListenerChange = func() {
+		if r := runnerRef.Load(); r != nil {
+			r.ListenerChanged()
+		}
+	}
+	px := proxy.New(popts)
 	runner := standalone.New(standalone.Options{ConfigDir: *dir, BindAddress: *bind, StatusFile: *statusFile, Logger: log}, px)
+	runnerRef.Store(runner)
 	errc, err := runner.Start(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "portico run: %v\n", err)
@@ -73,6 +86,7 @@ func runCmd(args []string, _, stderr io.Writer) int {
 		if *pprofOn {
 			h = admin.WithPprof(h)
 		}
+		h = admin.WithHostCheck(h, admin.NewHostPolicy(ln.Addr().String(), lim.adminHosts()))
 		adminSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = adminSrv.Serve(ln) }()
 		log.Info("admin API listening", "address", ln.Addr().String())

@@ -50,6 +50,13 @@ type Client struct {
 	// failure: it doubles from MinBackoff up to MaxBackoff, with jitter
 	// (DefaultMinBackoff and DefaultMaxBackoff when zero).
 	MinBackoff, MaxBackoff time.Duration
+	// LiveAck, when set, returns the current answer to version (false when
+	// it cannot say): a proxy's answer changes after apply, when a socket
+	// opens on a background retry or stops or starts accepting. Changed
+	// signals that it may have; the client then interrupts its poll and
+	// sends the new answer if it differs from the one it sent.
+	LiveAck func(version uint64) (ir.Ack, bool)
+	Changed <-chan struct{}
 
 	ready atomic.Bool
 }
@@ -104,6 +111,12 @@ func (c *Client) Run(ctx context.Context, apply func(*ir.Config) ir.Ack) error {
 	}
 
 	for ctx.Err() == nil {
+		if ack != nil && ack.Error == "" && c.LiveAck != nil {
+			if la, ok := c.LiveAck(version); ok && !sameAck(la, *ack) {
+				log.Debug("the answer to the config served changed; sending it", "version", version)
+				ack, ackPending = &la, true
+			}
+		}
 		if ackPending {
 			// A failed ack is tried again before the next poll; the poll
 			// itself does the backing off, so that an ack the controller
@@ -117,7 +130,10 @@ func (c *Client) Run(ctx context.Context, apply func(*ir.Config) ir.Ack) error {
 			}
 		}
 
-		res, err := c.poll(ctx, hc, base, version)
+		res, interrupted, err := c.pollUnlessChanged(ctx, hc, base, version)
+		if interrupted {
+			continue // send the changed answer first
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				fail("polling the controller", err)
@@ -192,6 +208,39 @@ func (c *Client) baseURL() (string, error) {
 type pollResult struct {
 	body     []byte
 	instance string
+}
+
+// pollUnlessChanged polls, interrupted (interrupted true) when Changed
+// fires first.
+func (c *Client) pollUnlessChanged(ctx context.Context, hc *http.Client, base string, version uint64) (pollResult, bool, error) {
+	if c.Changed == nil {
+		res, err := c.poll(ctx, hc, base, version)
+		return res, false, err
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var changed atomic.Bool
+	go func() {
+		select {
+		case <-c.Changed:
+			changed.Store(true)
+			cancel()
+		case <-pctx.Done():
+		}
+	}()
+	res, err := c.poll(pctx, hc, base, version)
+	cancel()
+	if err != nil && changed.Load() && ctx.Err() == nil {
+		return pollResult{}, true, nil
+	}
+	return res, false, err
+}
+
+// sameAck compares acks by content.
+func sameAck(a, b ir.Ack) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
 }
 
 func (c *Client) poll(ctx context.Context, hc *http.Client, base string, version uint64) (pollResult, error) {

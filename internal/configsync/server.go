@@ -255,16 +255,23 @@ func (s *Server) aggregateLocked(g *gatewayState, now time.Time) *ir.Ack {
 		if out.Error == "" {
 			out.Error = p.ack.Error
 		}
-		for name, msg := range p.ack.ListenerErrors {
-			if out.ListenerErrors == nil {
-				out.ListenerErrors = map[string]string{}
-			}
-			if _, ok := out.ListenerErrors[name]; !ok {
-				out.ListenerErrors[name] = msg
-			}
-		}
+		mergeFirst(&out.ListenerErrors, p.ack.ListenerErrors)
+		mergeFirst(&out.InvalidListeners, p.ack.InvalidListeners)
+		mergeFirst(&out.NotAccepting, p.ack.NotAccepting)
 	}
 	return out
+}
+
+// mergeFirst adds to *dst the entries of src it does not have yet.
+func mergeFirst(dst *map[string]string, src map[string]string) {
+	for name, msg := range src {
+		if *dst == nil {
+			*dst = map[string]string{}
+		}
+		if _, ok := (*dst)[name]; !ok {
+			(*dst)[name] = msg
+		}
+	}
 }
 
 // updateAckLocked recomputes g's ack and signals Changes if it differs.
@@ -432,6 +439,8 @@ func (s *Server) serveAck(w http.ResponseWriter, r *http.Request) {
 	p := s.touchLocked(g, req.Proxy, now)
 	ack := req.Ack
 	ack.ListenerErrors = cloneMap(ack.ListenerErrors)
+	ack.InvalidListeners = cloneMap(ack.InvalidListeners)
+	ack.NotAccepting = cloneMap(ack.NotAccepting)
 	p.ack = &ack
 	s.updateAckLocked(g, now)
 	s.mu.Unlock()

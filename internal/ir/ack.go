@@ -8,7 +8,17 @@ type Ack struct {
 	// keeps serving the previous one.
 	Error string `json:"error,omitempty"`
 	// ListenerErrors, by Listener.Name, are sockets that could not be served
-	// (for example, the address is not local or the port is taken). Every
-	// other listener of the Config is served.
+	// (for example, the address is not local or the port is taken); the
+	// proxy keeps trying to open them. Every other listener of the Config is
+	// served.
 	ListenerErrors map[string]string `json:"listenerErrors,omitempty"`
+	// InvalidListeners, by Listener.Name, are listeners the proxy could not
+	// build (a certificate it cannot load, a filter it cannot compile...):
+	// they are not applied, and the socket keeps its previous version if it
+	// had one. The rest of the Config is applied.
+	InvalidListeners map[string]string `json:"invalidListeners,omitempty"`
+	// NotAccepting, by Listener.Name, are open sockets whose accepts are
+	// failing at the moment (for example, out of file descriptors); the
+	// proxy retries them with backoff.
+	NotAccepting map[string]string `json:"notAccepting,omitempty"`
 }

@@ -205,7 +205,7 @@ func TestBackendTLSPoolsOutliveGenerations(t *testing.T) {
 	}
 }
 
-// TLS settings the proxy cannot load refuse the whole configuration.
+// TLS settings the proxy cannot load make their listener invalid.
 func TestBackendTLSBadSettingsRefused(t *testing.T) {
 	h := newHarness(t)
 	s := echoServer(t, "s")
@@ -213,7 +213,7 @@ func TestBackendTLSBadSettingsRefused(t *testing.T) {
 	be := to("s", s)
 	be.TLS = &ir.BackendTLS{ServerName: "abc.example.com", CACertificatesPEM: "not a certificate"}
 	ack := h.p.Apply(&ir.Config{Version: 1, Listeners: []ir.Listener{httpListener(name, port, vhost("", route("r", prefixRule("/", be))))}})
-	if !strings.Contains(ack.Error, "caCertificatesPEM") {
+	if !strings.Contains(ack.InvalidListeners[name], "caCertificatesPEM") {
 		t.Fatalf("Apply: %+v, want an error naming caCertificatesPEM", ack)
 	}
 }

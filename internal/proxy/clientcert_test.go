@@ -127,7 +127,7 @@ func TestClientCertificateValidationRefusesBadCA(t *testing.T) {
 	vh.TLS.ClientValidation = &ir.ClientValidation{CACertificates: []ir.CACertificate{{Name: "ConfigMap ns/bad", PEM: "not a certificate"}}}
 	name, port := h.port()
 	ack := h.p.Apply(&ir.Config{Version: 1, Listeners: []ir.Listener{{Name: name, Address: "127.0.0.1", Port: port, Protocol: ir.ProtocolHTTPS, VirtualHosts: []ir.VirtualHost{vh}}}})
-	if !contains(ack.Error, "ConfigMap ns/bad") {
+	if !contains(ack.InvalidListeners[name], "ConfigMap ns/bad") {
 		t.Fatalf("got %+v, want an error naming the CA", ack)
 	}
 }

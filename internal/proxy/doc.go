@@ -3,8 +3,10 @@
 // requests.
 //
 // Input: *ir.Config through Proxy.Apply, any number of times. Output: an
-// ir.Ack per Apply (refused as a whole with Ack.Error, or accepted with
-// per-socket ListenerErrors), and traffic.
+// ir.Ack per Apply (per socket: InvalidListeners that did not build,
+// ListenerErrors that could not be opened; Ack.Error only when nothing can
+// be applied), Proxy.Ack for the same answer as it stands later (plus
+// NotAccepting), Proxy.ReadinessProblems for /readyz, and traffic.
 //
 // # Reload: build, then swap
 //
@@ -12,16 +14,64 @@
 // table (package router) whose per-rule handlers are the rule's filter chain
 // (package filter) ending in the backend handlers (package backend), and,
 // on HTTPS, the SNI table of certificates. Nothing running is touched until
-// every listener has built. Then each socket's generation pointer is
+// every listener has been built. A listener that fails to build (a port out
+// of range, a certificate or CA that does not load, a regex that does not
+// compile, a backend TLS setting...) harms only itself: it is reported in
+// Ack.InvalidListeners (status: its Gateway listeners Programmed=False,
+// reason Invalid, with the error) and its socket, if it already had one,
+// keeps serving its previous generation; every other listener is applied.
+// Each listener has its own backend builder, so one listener's bad backend
+// TLS cannot fail another. Then each socket's generation pointer is
 // swapped atomically. Sockets are keyed by ir.Listener.Name ("address:port")
 // and survive across generations: a keep-alive connection takes the new
 // generation on its next request, a request in flight (or a WebSocket, or a
 // stream) finishes on the generation it started on. Sockets whose listener
 // disappeared stop accepting at once and are closed when their requests
 // finish (Options.DrainTimeout at most); new sockets are opened, and a bind
-// failure is reported in Ack.ListenerErrors and retried on the next Apply.
+// failure (port busy, address not local) is reported in Ack.ListenerErrors
+// and retried in the background, 1 s after, then twice as long each time up
+// to 30 s, until it opens or the listener goes; it is logged with the
+// Gateway listeners it serves, and Options.OnListenerChange tells the
+// caller when it opens (standalone then projects status again).
 // Upstream connection pools (backend.Pool) are shared by generations and
 // kept for every endpoint still in use.
+//
+// # Sockets that never stop serving
+//
+// Engines serve a guardedListener, never the raw socket:
+//
+//   - Accept errors: every error but "closed" (EMFILE, ENFILE, ENOBUFS,
+//     ECONNABORTED, whatever the kernel says) is retried with backoff, 5 ms
+//     doubling to 1 s, logged once per episode with the listener; engines
+//     only ever see a connection or net.ErrClosed. (net/http's Serve backs
+//     off on "temporary" errors, EMFILE and ENFILE included, but returns for
+//     good on the others; h1's accept loop now backs off on every error
+//     too.) While it lasts the socket is in Ack.NotAccepting (its Gateway
+//     listeners Programmed=False, reason Pending, naming the error) and in
+//     ReadinessProblems (/readyz answers 503 naming the socket, its Gateway
+//     listeners and the error); both clear by themselves at the next
+//     accepted connection, and OnListenerChange is called at each change.
+//     Bind failures do not fail /readyz: they are configuration, shown in
+//     status.
+//   - Connection limit: each socket holds at most Options.MaxConnections
+//     connections (run and proxy: --max-connections). Accept takes a slot
+//     before asking the kernel, so at the limit new connections wait in the
+//     kernel's backlog (and time out there if it lasts), and the engine
+//     gives the slot back when a connection closes or is hijacked (upgraded
+//     connections leave the count). The default is half of RLIMIT_NOFILE (a
+//     proxied connection holds two descriptors) less a reserve of 256,
+//     between 64 and 50,000: one listener cannot exhaust the process alone,
+//     and 50,000 open connections per listener is more than one proxy
+//     process should hold before scaling out. Reaching it is logged at most
+//     once a minute; it does not fail /readyz.
+//   - File descriptors: Go raises the soft RLIMIT_NOFILE to the hard limit
+//     when the process starts (package os, Linux, since Go 1.19; children
+//     it starts get the original back), so Portico does not do it again;
+//     test/e2e checks /proc/<pid>/limits of the built binary.
+//   - Slow clients: the head of a request must arrive within
+//     Options.ReadHeaderTimeout of its first byte (default 30 s; run and
+//     proxy: --read-header-timeout), on both engines, so a slowloris only
+//     holds its own connection, and only that long.
 //
 // # Engine seam
 //
@@ -93,6 +143,12 @@
 // the server name exactly, then one whose wildcard SAN covers it, else its
 // first certificate. The router answers 421 when the Host header selects
 // another VirtualHost than the SNI did.
+//
+// HTTPS sockets accept TLS 1.2 and 1.3. For TLS 1.2 only ECDHE key
+// exchange with AES-GCM or ChaCha20-Poly1305 is offered (tls12CipherSuites),
+// on both engines: no CBC suites (padding-oracle and Lucky13-style
+// timing attacks) and no static RSA key exchange (no forward secrecy).
+// Every TLS 1.2 client of the last decade has one of them.
 //
 // # Client certificates
 //

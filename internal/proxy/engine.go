@@ -35,6 +35,13 @@ type ServerConfig struct {
 	// upgraded connections (WebSockets) still running on it.
 	BaseContext context.Context
 	Logger      *slog.Logger
+	// ConnDone, when set, is called once for every connection Serve
+	// accepted, when it is closed or leaves the engine (hijacked): it
+	// gives back the socket's connection slot.
+	ConnDone func()
+	// ReadHeaderTimeout, when positive, replaces the engine's bound on
+	// the time to read a request head (readHeaderTimeout).
+	ReadHeaderTimeout time.Duration
 }
 
 // Server serves one listening socket.
@@ -92,7 +99,10 @@ type H1 struct {
 
 func (e H1) NewServer(h http.Handler, cfg ServerConfig) Server {
 	c := h1.Config{Handler: h, TLS: cfg.TLS, BaseContext: cfg.BaseContext, Logger: cfg.Logger,
-		ReadHeaderTimeout: e.ReadHeaderTimeout, IdleTimeout: e.IdleTimeout}
+		ReadHeaderTimeout: e.ReadHeaderTimeout, IdleTimeout: e.IdleTimeout, ConnDone: cfg.ConnDone}
+	if cfg.ReadHeaderTimeout > 0 {
+		c.ReadHeaderTimeout = cfg.ReadHeaderTimeout
+	}
 	if c.ReadHeaderTimeout <= 0 {
 		c.ReadHeaderTimeout = readHeaderTimeout
 	}
@@ -119,13 +129,28 @@ func (NetHTTP) NewServer(h http.Handler, cfg ServerConfig) Server {
 	if base == nil {
 		base = context.Background()
 	}
+	headerTimeout := readHeaderTimeout
+	if cfg.ReadHeaderTimeout > 0 {
+		headerTimeout = cfg.ReadHeaderTimeout
+	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: headerTimeout,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return base },
 		Protocols:         new(http.Protocols),
+	}
+	if done := cfg.ConnDone; done != nil {
+		// net/http never stops for good on an accept error that is
+		// Temporary (EMFILE, ENFILE, ECONNABORTED: it backs off 5 ms to
+		// 1 s) but returns on others; the proxy's guardedListener retries
+		// every error itself, so Serve only sees net.ErrClosed.
+		srv.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateClosed || st == http.StateHijacked {
+				done()
+			}
+		}
 	}
 	srv.Protocols.SetHTTP1(true)
 	if cfg.TLS != nil {

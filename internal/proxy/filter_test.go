@@ -124,7 +124,7 @@ func TestInvalidFilterIsRefused(t *testing.T) {
 	name, port := h.port()
 	bad := withFilters(prefixRule("/", to("e", echoServer(t, "e"))), ir.HTTPFilters{RequestHeaders: &ir.HeaderModifier{Set: []ir.Header{{Name: "bad header", Value: "x"}}}})
 	ack := h.p.Apply(&ir.Config{Version: 1, Listeners: []ir.Listener{httpListener(name, port, vhost("", route("r", bad)))}})
-	if !contains(ack.Error, "bad header") || !contains(ack.Error, "ns/r") {
+	if msg := ack.InvalidListeners[name]; !contains(msg, "bad header") || !contains(msg, "ns/r") {
 		t.Fatalf("got %+v, want an error naming the route and header", ack)
 	}
 }

@@ -27,15 +27,22 @@ type harness struct {
 	lns map[string]net.Listener
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessWith(t, nil) }
+
+// newHarnessWith is newHarness with options changed by mod.
+func newHarnessWith(t *testing.T, mod func(*Options)) *harness {
 	t.Helper()
 	h := &harness{t: t, lns: map[string]net.Listener{}}
-	h.p = New(Options{
+	opts := Options{
 		Logger:       testLogger(t),
 		DrainTimeout: 2 * time.Second,
 		Listen:       h.listen,
 		Engine:       testEngine,
-	})
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	h.p = New(opts)
 	t.Cleanup(func() {
 		// Over 6 s: the nethttp engine waits that long for a connection
 		// that never sent a request (see NetHTTP), and a loaded client
@@ -92,7 +99,7 @@ func (h *harness) listen(ctx context.Context, network, addr string) (net.Listene
 
 func (h *harness) apply(cfg *ir.Config) {
 	h.t.Helper()
-	if ack := h.p.Apply(cfg); ack.Error != "" || len(ack.ListenerErrors) > 0 {
+	if ack := h.p.Apply(cfg); ack.Error != "" || len(ack.ListenerErrors) > 0 || len(ack.InvalidListeners) > 0 {
 		h.t.Fatalf("Apply: %+v", ack)
 	}
 }

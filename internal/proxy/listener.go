@@ -16,13 +16,15 @@ import (
 // socket is one listening socket and the generation it currently serves.
 // It outlives generations: Apply swaps gen, never the socket.
 type socket struct {
-	name   string
-	https  bool
-	ln     net.Listener
-	srv    Server
-	gen    atomic.Pointer[generation]
-	cancel context.CancelFunc // ends the base context of its requests
-	served chan struct{}      // closed when Serve returns
+	name     string
+	describe string // the Gateway listeners it serves, for messages
+	https    bool
+	ln       net.Listener
+	gl       *guardedListener // ln, seen as what it is
+	srv      Server
+	gen      atomic.Pointer[generation]
+	cancel   context.CancelFunc // ends the base context of its requests
+	served   chan struct{}      // closed when Serve returns
 	// upgrades counts requests asking for an Upgrade: once switched they
 	// are hijacked connections that the engine's Shutdown no longer sees.
 	upgrades atomic.Int64
@@ -51,24 +53,27 @@ func (s *socket) configForClient(hello *tls.ClientHelloInfo) (*tls.Config, error
 
 // open binds l's socket and starts serving g on it.
 func (p *Proxy) open(l *ir.Listener, g *generation) (*socket, error) {
-	ln, err := p.listen(context.Background(), "tcp", l.Name)
+	raw, err := p.listen(context.Background(), "tcp", l.Name)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &socket{
-		name:   l.Name,
-		https:  l.Protocol == ir.ProtocolHTTPS,
-		ln:     ln,
-		cancel: cancel,
-		served: make(chan struct{}),
-		log:    p.log.With("listener", l.Name),
+		name:     l.Name,
+		describe: describeListener(l),
+		https:    l.Protocol == ir.ProtocolHTTPS,
+		cancel:   cancel,
+		served:   make(chan struct{}),
 	}
+	s.log = p.log.With("listener", l.Name, "gateways", s.describe)
+	s.gl = newGuardedListener(raw, p.maxConns, s.log, p.onChange)
+	s.ln = s.gl
 	s.gen.Store(g)
-	cfg := ServerConfig{BaseContext: ctx, Logger: s.log}
+	cfg := ServerConfig{BaseContext: ctx, Logger: s.log, ConnDone: s.gl.release, ReadHeaderTimeout: p.headerTO}
 	if s.https {
 		cfg.TLS = &tls.Config{
 			MinVersion:         tls.VersionTLS12,
+			CipherSuites:       tls12CipherSuites,
 			NextProtos:         alpn,
 			GetConfigForClient: s.configForClient,
 		}
@@ -76,7 +81,7 @@ func (p *Proxy) open(l *ir.Listener, g *generation) (*socket, error) {
 	s.srv = p.engine.NewServer(s, cfg)
 	go func() {
 		defer close(s.served)
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("listener stopped", "err", err)
 		}
 	}()

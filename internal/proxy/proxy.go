@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"sync"
 	"time"
@@ -33,6 +34,18 @@ type Options struct {
 	// (defaults: backend.DefaultMirrorTimeout, DefaultMirrorConcurrency).
 	MirrorTimeout     time.Duration
 	MirrorConcurrency int
+	// MaxConnections bounds the connections each socket holds open at
+	// once; at the limit it stops accepting until one closes. 0 means
+	// DefaultMaxConnections(), negative means no limit.
+	MaxConnections int
+	// ReadHeaderTimeout bounds the time to read a request head (engine
+	// default, 30 s, when 0).
+	ReadHeaderTimeout time.Duration
+	// OnListenerChange, when set, is called (from any goroutine, and it
+	// must not block) when what Ack would answer changes outside Apply: a
+	// socket starts or stops failing to accept, or a busy port was bound
+	// by the background retry.
+	OnListenerChange func()
 }
 
 // Proxy serves the listeners of the last Config it accepted.
@@ -45,11 +58,20 @@ type Proxy struct {
 	fast         *h1.Pool // the HTTP/1.1 engine's upstream connections
 	mirrors      *backend.MirrorLimiter
 	draining     sync.WaitGroup // retired sockets still draining
+	maxConns     int
+	headerTO     time.Duration
+	onChange     func()
 
 	mu      sync.Mutex // serialises Apply and Shutdown
 	cfg     *ir.Config
+	ack     ir.Ack             // of the last Apply, without the live fields
 	sockets map[string]*socket // by ir.Listener.Name
-	closed  bool
+	retries map[string]*bindRetry
+	// keys and fastKeys are the upstream pools the generations being
+	// served use: a listener that fails to build keeps its previous one.
+	keys     map[backend.Key]struct{}
+	fastKeys map[string]struct{}
+	closed   bool
 }
 
 // New returns a Proxy serving nothing until the first Apply.
@@ -60,6 +82,16 @@ func New(opts Options) *Proxy {
 		listen:       opts.Listen,
 		drainTimeout: opts.DrainTimeout,
 		sockets:      map[string]*socket{},
+		retries:      map[string]*bindRetry{},
+		maxConns:     opts.MaxConnections,
+		headerTO:     opts.ReadHeaderTimeout,
+		onChange:     opts.OnListenerChange,
+	}
+	if p.maxConns == 0 {
+		p.maxConns = DefaultMaxConnections()
+	}
+	if p.onChange == nil {
+		p.onChange = func() {}
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -79,18 +111,22 @@ func New(opts Options) *Proxy {
 	return p
 }
 
-// Config returns the Config being served (nil before the first accepted
-// Apply). It must not be modified.
+// Config returns the Config of the last Apply (nil before the first); its
+// listeners in that Apply's Ack.InvalidListeners are not served as listed.
+// It must not be modified.
 func (p *Proxy) Config() *ir.Config {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.cfg
 }
 
-// Apply builds cfg completely, then swaps it in listener by listener. If
-// anything fails to build, nothing changes and Ack.Error says what. Sockets
-// that cannot be opened are reported in Ack.ListenerErrors; everything else
-// is served, and those sockets are tried again on the next Apply. Apply
+// Apply builds every listener of cfg, then swaps the ones that built in,
+// listener by listener. A listener that fails to build is reported in
+// Ack.InvalidListeners and left as it was (its socket, if it had one, keeps
+// serving its previous generation); sockets that cannot be opened are
+// reported in Ack.ListenerErrors and retried in the background
+// (bindRetry). Everything else is served. Ack.Error is set only when
+// nothing can be applied (no config, or the proxy is shut down). Apply
 // never waits for traffic. cfg must not be modified afterwards.
 func (p *Proxy) Apply(cfg *ir.Config) ir.Ack {
 	p.mu.Lock()
@@ -103,63 +139,99 @@ func (p *Proxy) Apply(cfg *ir.Config) ir.Ack {
 		ack.Error = "proxy is shut down"
 		return ack
 	}
-	gens, keys, fastKeys, err := p.build(cfg)
-	if err != nil {
-		ack.Error = err.Error()
-		p.log.Warn("config refused, still serving the previous one", "version", cfg.Version, "err", err)
-		return ack
+	gens, invalid, keys, fastKeys := p.build(cfg)
+	for name, msg := range invalid {
+		p.log.Error("listener not applied: it cannot be built; its previous version, if any, is still served",
+			"listener", name, "gateways", gatewayListeners(cfg, name), "err", msg)
 	}
 
 	// Retire first: a removed socket (or one changing protocol) frees its
-	// port before a new socket binds, in case they overlap.
+	// port before a new socket binds, in case they overlap. A socket whose
+	// new version did not build stays as it is.
 	for name, s := range p.sockets {
+		if _, bad := invalid[name]; bad {
+			continue
+		}
 		if g, ok := gens[name]; !ok || s.https != (g.sni != nil) {
 			delete(p.sockets, name)
 			p.retire(s)
 		}
 	}
+	for name := range p.retries {
+		if _, ok := gens[name]; !ok {
+			p.stopRetry(name)
+		}
+	}
 	for i := range cfg.Listeners {
 		l := &cfg.Listeners[i]
-		g := gens[l.Name]
+		g, ok := gens[l.Name]
+		if !ok {
+			continue
+		}
 		if s, ok := p.sockets[l.Name]; ok {
 			s.gen.Store(g)
 			continue
 		}
+		p.stopRetry(l.Name)
 		s, err := p.open(l, g)
 		if err != nil {
 			if ack.ListenerErrors == nil {
 				ack.ListenerErrors = map[string]string{}
 			}
 			ack.ListenerErrors[l.Name] = err.Error()
-			p.log.Warn("listener not served", "listener", l.Name, "err", err)
+			p.startRetry(l, g, err)
 			continue
 		}
 		p.sockets[l.Name] = s
 	}
-	p.cfg = cfg
+	for name := range invalid {
+		if _, kept := p.sockets[name]; kept {
+			// Its previous generation still uses the previous pools.
+			maps.Copy(keys, p.keys)
+			maps.Copy(fastKeys, p.fastKeys)
+			break
+		}
+	}
+	if len(invalid) > 0 {
+		ack.InvalidListeners = invalid
+	}
+	p.cfg, p.ack = cfg, ack
+	p.keys, p.fastKeys = keys, fastKeys
 	p.pool.Retain(keys)
 	p.fast.Retain(fastKeys)
-	p.log.Info("config applied", "version", cfg.Version, "listeners", len(p.sockets))
-	return ack
+	p.log.Info("config applied", "version", cfg.Version, "listeners", len(p.sockets),
+		"invalidListeners", len(invalid), "bindErrors", len(ack.ListenerErrors))
+	return p.liveAck()
 }
 
-// build makes the generation of every listener of cfg, or fails naming the
-// listener at fault. It leaves running sockets alone.
-func (p *Proxy) build(cfg *ir.Config) (map[string]*generation, map[backend.Key]struct{}, map[string]struct{}, error) {
-	b := &builder{up: p.pool.NewBuilder(), mirrors: p.mirrors, fast: p.fast, fastKeys: map[string]struct{}{}}
-	gens := make(map[string]*generation, len(cfg.Listeners))
+// build makes the generation of every listener of cfg that builds, and
+// says, by listener name, why the others do not. It leaves running
+// sockets alone. Each listener gets its own backend builder, so one
+// listener's bad backend TLS cannot fail the others.
+func (p *Proxy) build(cfg *ir.Config) (gens map[string]*generation, invalid map[string]string, keys map[backend.Key]struct{}, fastKeys map[string]struct{}) {
+	gens = make(map[string]*generation, len(cfg.Listeners))
+	invalid = map[string]string{}
+	keys, fastKeys = map[backend.Key]struct{}{}, map[string]struct{}{}
+	seen := map[string]bool{}
 	for i := range cfg.Listeners {
 		l := &cfg.Listeners[i]
-		if _, dup := gens[l.Name]; dup {
-			return nil, nil, nil, fmt.Errorf("listener %q: listed twice", l.Name)
+		if seen[l.Name] {
+			invalid[l.Name] = "listed twice in the configuration"
+			delete(gens, l.Name)
+			continue
 		}
+		seen[l.Name] = true
+		b := &builder{up: p.pool.NewBuilder(), mirrors: p.mirrors, fast: p.fast, fastKeys: map[string]struct{}{}}
 		g, err := b.build(l)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("listener %q: %w", l.Name, err)
+			invalid[l.Name] = err.Error()
+			continue
 		}
 		gens[l.Name] = g
+		maps.Copy(keys, b.up.Keys)
+		maps.Copy(fastKeys, b.fastKeys)
 	}
-	return gens, b.up.Keys, b.fastKeys, nil
+	return gens, invalid, keys, fastKeys
 }
 
 // Shutdown stops accepting on every socket, waits for requests in flight
@@ -168,6 +240,9 @@ func (p *Proxy) build(cfg *ir.Config) (map[string]*generation, map[backend.Key]s
 func (p *Proxy) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	p.closed = true
+	for name := range p.retries {
+		p.stopRetry(name)
+	}
 	sockets := p.sockets
 	p.sockets = map[string]*socket{}
 	p.mu.Unlock()

@@ -11,6 +11,19 @@ import (
 // alpn is what HTTPS sockets offer, preferred first.
 var alpn = []string{"h2", "http/1.1"}
 
+// tls12CipherSuites are the only TLS 1.2 suites HTTPS sockets accept:
+// ECDHE key exchange (forward secrecy) with an AEAD. Go's defaults still
+// include the CBC-SHA1 suites, which leak through padding and timing side
+// channels. TLS 1.3 suites are not configurable and all AEAD.
+var tls12CipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
 // sniTable picks the TLS config of an HTTPS socket from the ClientHello's
 // server name: the VirtualHost is chosen by hostname precedence (as the
 // router does with Host), then the certificate by the VirtualHost's SANs.
@@ -86,6 +99,7 @@ func newVHostTLS(vh *ir.VirtualHost) (*vhostTLS, error) {
 	}
 	v.config = &tls.Config{
 		MinVersion:     tls.VersionTLS12,
+		CipherSuites:   tls12CipherSuites,
 		NextProtos:     alpn,
 		GetCertificate: v.certificate,
 	}

@@ -128,11 +128,13 @@ func TestHTTPSRefusesBadCertificate(t *testing.T) {
 	bad := ir.Certificate{Name: "ns/bad", CertPEM: "not a cert", KeyPEM: "nor a key"}
 	l := ir.Listener{Name: name, Address: "127.0.0.1", Port: port, Protocol: ir.ProtocolHTTPS, VirtualHosts: []ir.VirtualHost{tlsVHost("", []ir.Certificate{bad})}}
 	ack := h.p.Apply(&ir.Config{Version: 1, Listeners: []ir.Listener{l}})
-	if ack.Error == "" || !contains(ack.Error, `certificate "ns/bad"`) {
-		t.Fatalf("got %+v, want an error naming the certificate", ack)
+	if ack.Error != "" || !contains(ack.InvalidListeners[name], `certificate "ns/bad"`) {
+		t.Fatalf("got %+v, want the listener invalid, naming the certificate", ack)
 	}
-	if h.p.Config() != nil {
-		t.Fatal("a refused Config is being served")
+	h.p.mu.Lock()
+	defer h.p.mu.Unlock()
+	if len(h.p.sockets) != 0 {
+		t.Fatal("the invalid listener's socket was opened")
 	}
 }
 

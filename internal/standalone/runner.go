@@ -48,6 +48,8 @@ type Runner struct {
 	objects []status.Object
 	diags   []file.Diagnostic
 	ready   bool
+	last    *controlplane.Result // of the last Reconcile, for refresh
+	changed chan struct{}        // see ListenerChanged
 }
 
 // New returns a Runner feeding proxy from opts.ConfigDir.
@@ -58,7 +60,7 @@ func New(opts Options, proxy DataPlane) *Runner {
 	if opts.Debounce == 0 {
 		opts.Debounce = 150 * time.Millisecond
 	}
-	return &Runner{opts: opts, loader: file.NewLoader(opts.ConfigDir), proxy: proxy, log: opts.Logger}
+	return &Runner{opts: opts, loader: file.NewLoader(opts.ConfigDir), proxy: proxy, log: opts.Logger, changed: make(chan struct{}, 1)}
 }
 
 // Start begins watching the config directory, reconciles once, and then
@@ -92,6 +94,8 @@ func (r *Runner) Start(ctx context.Context) (<-chan error, error) {
 				if err := r.Reconcile(); err != nil {
 					r.log.Error("reload failed; still serving the previous configuration", "err", err)
 				}
+			case <-r.changed:
+				r.refresh()
 			}
 		}
 	}()
@@ -128,7 +132,9 @@ func (r *Runner) Reconcile() error {
 		r.log.Info("configuration applied", "version", cfg.Version, "listeners", len(cfg.Listeners),
 			"error", a.Error, "listenerErrors", a.ListenerErrors, "took", time.Since(start).Round(time.Microsecond))
 	}
-	r.ack = ack
+	r.ack = r.liveAck(ack)
+	ack = r.ack
+	r.last = &res
 	r.objects = res.Status(status.Standalone{Answer: ack}, r.objects, time.Now())
 	r.diags = diags
 	r.ready = r.applied != nil

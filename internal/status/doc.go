@@ -8,6 +8,14 @@
 // counts its accepted ListenerSets and is left out for a Gateway that
 // allows none and has none.
 //
+// The ack answers per socket ("address:port"), and a listener's Programmed
+// follows the sockets of its Gateway's addresses: InvalidListeners (the
+// proxy could not build it) gives False/Invalid with the proxy's error and
+// the listener to fix; ListenerErrors (the socket could not be opened, the
+// proxy retries in the background) and NotAccepting (accepts failing, e.g.
+// out of file descriptors) give False/Pending with the cause. Everything
+// else the proxy applied, so other listeners and Gateways stay Programmed.
+//
 // Input: *graph.Graph, *ir.Ack (nil before the first apply) and the previous
 // projection. Output: []Object, sorted by kind, namespace and name.
 package status

@@ -231,18 +231,9 @@ func (p *projector) listener(l *graph.Listener, prev *gwv1.GatewayStatus) (gwv1.
 	case p.ack.Error != "":
 		conds = append(conds, conditions.ListenerNotProgrammed("the proxy refused the configuration: "+p.ack.Error))
 	default:
-		for _, addr := range l.Gateway.Addresses {
-			name := net.JoinHostPort(addr, strconv.Itoa(int(l.Spec.Port)))
-			if err, bad := p.ack.ListenerErrors[name]; bad {
-				problem = fmt.Sprintf("cannot serve %s: %s", name, err)
-			}
-		}
-		if problem != "" {
-			conds = append(conds, conditions.ListenerProgrammedPending(problem+"; retried on the next change"))
-		} else {
-			conds = append(conds, conditions.ListenerProgrammed())
-			ok = true
-		}
+		var c metav1.Condition
+		c, ok, problem = socketCondition(p.ack, l)
+		conds = append(conds, c)
 	}
 	var prevConds []metav1.Condition
 	if prev != nil {
@@ -310,4 +301,36 @@ func deref[T any](p *T) any {
 		return nil
 	}
 	return *p
+}
+
+// socketCondition is the Programmed condition of a serving listener from
+// what the proxy said of its sockets (one per Gateway address): ok when
+// every socket is served, and problem, for a socket being retried, says
+// why it is not (the Gateway's Programmed reports it).
+func socketCondition(ack *ir.Ack, l *graph.Listener) (c metav1.Condition, ok bool, problem string) {
+	var invalid, notAccepting string
+	for _, addr := range l.Gateway.Addresses {
+		name := net.JoinHostPort(addr, strconv.Itoa(int(l.Spec.Port)))
+		if err, bad := ack.InvalidListeners[name]; bad {
+			invalid = fmt.Sprintf("the proxy cannot build socket %s, so this listener's configuration is not applied "+
+				"(a socket it served before keeps its previous configuration): %s; fix the listener (spec.listeners[name=%s]) or what it refers to",
+				name, err, l.Spec.Name)
+		}
+		if err, bad := ack.ListenerErrors[name]; bad {
+			problem = fmt.Sprintf("cannot serve %s: %s", name, err)
+		}
+		if err, bad := ack.NotAccepting[name]; bad {
+			notAccepting = fmt.Sprintf("socket %s is not accepting connections: %s; the proxy retries with backoff "+
+				"(raise the file descriptor limit or lower --max-connections if this lasts)", name, err)
+		}
+	}
+	switch {
+	case invalid != "":
+		return conditions.ListenerNotProgrammed(invalid), false, ""
+	case problem != "":
+		return conditions.ListenerProgrammedPending(problem + "; retried in the background with backoff (free the port or fix the address)"), false, problem
+	case notAccepting != "":
+		return conditions.ListenerProgrammedPending(notAccepting), false, notAccepting
+	}
+	return conditions.ListenerProgrammed(), true, ""
 }

@@ -52,6 +52,9 @@ type Config struct {
 	// prior knowledge; nil closes those connections. ("Upgrade: h2c" is
 	// served by golang.org/x/net's h2c package on the fallback path.)
 	HTTP2 HTTP2Server
+	// ConnDone, when set, is called once per accepted connection when its
+	// goroutine ends (closed, or its HTTP/2 or hijacked life over).
+	ConnDone func()
 }
 
 // Server serves one listening socket.
@@ -118,22 +121,39 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.shutdown.Load() {
 				return http.ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				s.log.Debug("accept failed, retrying", "err", err, "in", delay)
-				time.Sleep(delay)
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return err
 			}
-			return err
+			// Any other error (EMFILE, ENFILE, ENOBUFS, ECONNABORTED...)
+			// is the kernel's trouble of the moment, not the socket's end:
+			// back off and retry, logging once per episode.
+			if delay == 0 {
+				s.log.Error("accept failed; retrying with backoff", "listener", ln.Addr().String(), "err", err)
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			time.Sleep(delay)
+			continue
 		}
-		delay = 0
+		if delay > 0 {
+			s.log.Info("accepting again", "listener", ln.Addr().String())
+			delay = 0
+		}
 		c := newConn(s, nc)
 		if !s.track(c, true) {
 			nc.Close()
+			s.connDone()
 			continue
 		}
-		go c.serve()
+		go func() {
+			c.serve()
+			s.connDone()
+		}()
+	}
+}
+
+func (s *Server) connDone() {
+	if s.cfg.ConnDone != nil {
+		s.cfg.ConnDone()
 	}
 }
 
