@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -29,8 +28,8 @@ func (l *Loader) assemble(paths []string, now time.Time) (*resource.Snapshot, []
 		if st == nil {
 			continue
 		}
-		rel, _ := filepath.Rel(l.dir, p)
-		for _, o := range st.objects {
+		rel := l.rel(p)
+		for _, o := range st.objects() {
 			if first, dup := where[o.key]; dup {
 				diags = append(diags, Diagnostic{File: rel, Severity: "warning", Message: fmt.Sprintf(
 					"%s %s is also defined in %s; this copy is ignored", o.key.kind, describe(o.key), first)})

@@ -1,0 +1,202 @@
+package file
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	yamlv3 "go.yaml.in/yaml/v3"
+)
+
+// A field path is a list of keys (string) and list indices (int), as in
+// spec.rules[0].filters[1].
+
+func pathString(path []any) string {
+	var b strings.Builder
+	for _, e := range path {
+		switch v := e.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", v)
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(v)
+		}
+	}
+	return b.String()
+}
+
+// parsePath reads "spec.rules[0].bogus" back into a path.
+func parsePath(s string) []any {
+	var out []any
+	for _, part := range strings.Split(s, ".") {
+		name, rest, _ := strings.Cut(part, "[")
+		if name != "" {
+			out = append(out, name)
+		}
+		for rest != "" {
+			idx, after, ok := strings.Cut(rest, "]")
+			n, err := strconv.Atoi(idx)
+			if !ok || err != nil {
+				break
+			}
+			out = append(out, n)
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return out
+}
+
+// strictPath returns the path quoted in a strict-decoding error such as
+// `unknown field "spec.rules[0].bogus"`.
+func strictPath(msg string) []any {
+	_, q, ok := strings.Cut(msg, `"`)
+	if !ok {
+		return nil
+	}
+	q, _, _ = strings.Cut(q, `"`)
+	return parsePath(q)
+}
+
+// lineOf returns the file line of the deepest node of path that exists in
+// the document (the key's line for a field), or the document's first line.
+func lineOf(top *yamlv3.Node, path []any, doc document) int {
+	line := doc.line
+	n := top
+	for _, e := range path {
+		if n == nil {
+			break
+		}
+		switch v := e.(type) {
+		case string:
+			k, val := mapGet(n, v)
+			if k == nil {
+				return line
+			}
+			line, n = k.Line+doc.line-1, val
+		case int:
+			if n.Kind != yamlv3.SequenceNode || v < 0 || v >= len(n.Content) {
+				return line
+			}
+			n = n.Content[v]
+			line = n.Line + doc.line - 1
+		}
+	}
+	return line
+}
+
+// jsonPathAt returns the path of the value that contains byte offset off of
+// the JSON document js (the offset a json.UnmarshalTypeError gives).
+func jsonPathAt(js []byte, off int) []any {
+	type frame struct {
+		array   bool
+		index   int
+		key     string
+		wantKey bool
+	}
+	var stack []*frame
+	path := func() []any {
+		var p []any
+		for _, f := range stack {
+			if f.array {
+				p = append(p, f.index)
+			} else if !f.wantKey {
+				p = append(p, f.key)
+			}
+		}
+		return p
+	}
+	valueDone := func() {
+		if len(stack) == 0 {
+			return
+		}
+		if f := stack[len(stack)-1]; f.array {
+			f.index++
+		} else {
+			f.wantKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		pos := int(dec.InputOffset())
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if pos >= off {
+					return path()
+				}
+				stack = append(stack, &frame{array: t == '[', wantKey: t == '{'})
+			default:
+				if len(stack) == 0 {
+					return nil
+				}
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+		default:
+			if len(stack) > 0 {
+				if f := stack[len(stack)-1]; !f.array && f.wantKey {
+					f.key, f.wantKey = fmt.Sprint(t), false
+					continue
+				}
+			}
+			if pos >= off {
+				return path()
+			}
+			valueDone()
+		}
+	}
+}
+
+// yamlType says what a Go type is written as in YAML.
+func yamlType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a mapping (field: value lines)"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "a list (lines starting with -)"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another type of value"
+}
+
+// yamlValue names the JSON type encoding/json reports in YAML terms.
+func yamlValue(v string) string {
+	switch {
+	case v == "object":
+		return "a mapping"
+	case v == "array":
+		return "a list"
+	case v == "string", strings.HasPrefix(v, "string"):
+		return "a string"
+	case v == "bool":
+		return "true/false"
+	case strings.HasPrefix(v, "number"):
+		return "the number " + strings.TrimSpace(strings.TrimPrefix(v, "number"))
+	}
+	return v
+}
