@@ -42,10 +42,10 @@ func offline(dir, bind string, stderr io.Writer) (controlplane.Result, []status.
 }
 
 func statusCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("status --config DIR [-o table|yaml|json]",
+	fs := newFlags("status --config DIR|FILE [-o table|yaml|json]",
 		"Compute and print the status of every object under DIR, offline, as the API server would store it.\n"+
 			"Exits 1 when a file does not parse.", stderr)
-	dir := fs.String("config", "", "directory of Gateway API YAML")
+	dir := fs.String("config", "", "directory of Gateway API YAML, or one YAML file")
 	out := fs.String("o", "table", "output format: table, yaml or json")
 	bind := fs.String("bind-address", "0.0.0.0", "IP that Gateways without spec.addresses would listen on")
 	if code, ok := parse(fs, args); !ok {

@@ -1,0 +1,140 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestConfigDirDeletedAndRecreated deletes the --config directory under a
+// running gateway and recreates it with a new route: the new route is
+// served, and later edits too (the watcher used to stop seeing anything).
+func TestConfigDirDeletedAndRecreated(t *testing.T) {
+	dir, gw, p := reloadSetup(t, []string{"echo-a"}, map[string]string{
+		"one.yaml": routeYAML("one", "gw", nil, "/one", nil, to("echo-a")),
+	})
+	client := newClient()
+	eventuallyPod(t, client, gw, "/one", "echo-a", readyTimeout)
+	saved := map[string]string{}
+	for _, name := range []string{"gateway.yaml", "backends.yaml"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved[name] = string(b)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, reloadTimeout, "the deleted directory to be reported", func() error {
+		if !strings.Contains(p.output.String(), "still serving the previous configuration") {
+			return fmt.Errorf("no log line about the missing directory")
+		}
+		return nil
+	})
+	eventuallyPod(t, client, gw, "/one", "echo-a", reloadTimeout) // still served
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range saved {
+		writeFile(t, dir, name, content)
+	}
+	writeFile(t, dir, "two.yaml", routeYAML("two", "gw", nil, "/two", nil, to("echo-a")))
+	eventuallyPod(t, client, gw, "/two", "echo-a", reloadTimeout)
+	writeFile(t, dir, "three.yaml", routeYAML("three", "gw", nil, "/three", nil, to("echo-a")))
+	eventuallyPod(t, client, gw, "/three", "echo-a", reloadTimeout)
+}
+
+// TestConfigMapSymlinkSwap lays the input out as kubelet projects a
+// ConfigMap volume and updates it the same way (..data swapped by rename).
+func TestConfigMapSymlinkSwap(t *testing.T) {
+	b := startBackend(t, "echo-a")
+	port := freePort(t)
+	dir := t.TempDir()
+	project := func(version string, files map[string]string) {
+		t.Helper()
+		vdir := filepath.Join(dir, "..2026_12_08_"+version)
+		if err := os.MkdirAll(vdir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range files {
+			if err := os.WriteFile(filepath.Join(vdir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(dir, name)
+			if _, err := os.Lstat(link); err != nil {
+				if err := os.Symlink(filepath.Join("..data", name), link); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		tmp := filepath.Join(dir, "..data_tmp")
+		if err := os.Symlink(filepath.Base(vdir), tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		"gateway.yaml":  gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: port}),
+		"backends.yaml": servicesYAML(b),
+		"route.yaml":    routeYAML("r", "gw", nil, "/v1", nil, to("echo-a")),
+	}
+	project("01", files)
+	startPortico(t, dir)
+	gw := fmt.Sprintf("127.0.0.1:%d", port)
+	client := newClient()
+	eventuallyPod(t, client, gw, "/v1", "echo-a", readyTimeout)
+	files["route.yaml"] = routeYAML("r", "gw", nil, "/v2", nil, to("echo-a"))
+	project("02", files)
+	_ = os.RemoveAll(filepath.Join(dir, "..2026_12_08_01"))
+	eventuallyPod(t, client, gw, "/v2", "echo-a", reloadTimeout)
+	files["route.yaml"] = routeYAML("r", "gw", nil, "/v3", nil, to("echo-a"))
+	project("03", files)
+	eventuallyPod(t, client, gw, "/v3", "echo-a", reloadTimeout)
+}
+
+// TestFIFOInConfigDir: a named pipe named like YAML used to hang `portico
+// status` and freeze reloads; it is now skipped with a warning.
+func TestFIFOInConfigDir(t *testing.T) {
+	dir, gw, p := reloadSetup(t, []string{"echo-a"}, nil)
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "one.yaml", routeYAML("one", "gw", nil, "/one", nil, to("echo-a")))
+	eventuallyPod(t, newClient(), gw, "/one", "echo-a", reloadTimeout)
+	if !strings.Contains(p.output.String(), "pipe.yaml") {
+		t.Errorf("the running gateway does not warn about pipe.yaml:\n%s", tail(p.output.String(), 4<<10))
+	}
+	start := time.Now()
+	stdout, stderr, code := runCLI(t, "status", "--config", dir)
+	if code != 0 || !strings.Contains(stderr, "pipe.yaml") || !strings.Contains(stderr, "named pipe") ||
+		!strings.Contains(stdout, "HTTPRoute") {
+		t.Errorf("status exit %d after %v; stderr:\n%s\nstdout:\n%s", code, time.Since(start), stderr, stdout)
+	}
+}
+
+// TestBrokenDocumentAtStart: one bad document of a multi-document file
+// costs only itself when the gateway starts.
+func TestBrokenDocumentAtStart(t *testing.T) {
+	routes := routeYAML("one", "gw", nil, "/one", nil, to("echo-a")) + "\n---\n" +
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: bad}\nspec:\n  rulez: []\n" + "\n---\n" +
+		routeYAML("three", "gw", nil, "/three", nil, to("echo-a"))
+	dir, gw, p := reloadSetup(t, []string{"echo-a"}, map[string]string{"routes.yaml": routes})
+	client := newClient()
+	eventuallyPod(t, client, gw, "/one", "echo-a", readyTimeout)
+	eventuallyPod(t, client, gw, "/three", "echo-a", readyTimeout)
+	if out := p.output.String(); !strings.Contains(out, `HTTPRoute default/bad: unknown field \"spec.rulez\"`) {
+		t.Errorf("the bad document is not reported with its object and field:\n%s", tail(out, 4<<10))
+	}
+	// A single file works as --config too.
+	stdout, _, code := runCLI(t, "status", "--config", filepath.Join(dir, "routes.yaml"))
+	if code != 1 || !strings.Contains(stdout, "default/one") || !strings.Contains(stdout, "default/three") {
+		t.Errorf("status on one file: exit %d (want 1 for the bad document), stdout:\n%s", code, stdout)
+	}
+}
