@@ -12,10 +12,12 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
+	"portico.dev/portico/internal/conditions"
 	"portico.dev/portico/internal/controlplane"
 	"portico.dev/portico/internal/graph"
 	"portico.dev/portico/internal/ir"
 	"portico.dev/portico/internal/provider/file"
+	"portico.dev/portico/internal/standalone"
 	"portico.dev/portico/internal/status"
 )
 
@@ -23,19 +25,19 @@ import (
 // assumed to apply the configuration, so Programmed reflects validity; socket
 // errors (a port in use) only show in a running gateway's /status.
 func offline(dir, bind string, stderr io.Writer) (controlplane.Result, []status.Object, bool) {
-	snap, diags, err := file.NewLoader(dir).Load()
+	loader := file.NewLoader(dir)
+	snap, diags, err := loader.Load()
 	if err != nil {
 		fmt.Fprintf(stderr, "portico: %v\n", err)
 		return controlplane.Result{}, nil, false
 	}
 	clean := true
 	for _, d := range diags {
-		fmt.Fprintln(stderr, d.String())
 		clean = clean && d.Severity != "error"
 	}
 	res := controlplane.Compute(snap, graph.Options{BindAddress: bind, SharedSockets: true})
-	for _, w := range res.Graph.Warnings {
-		fmt.Fprintln(stderr, "warning: "+w)
+	for _, p := range standalone.ProblemLines(loader, diags, res.Graph.Warnings) {
+		fmt.Fprintln(stderr, p)
 	}
 	objs := res.Status(status.Standalone{Answer: &ir.Ack{}}, nil, time.Now())
 	return res, objs, clean
@@ -134,11 +136,7 @@ func summary(cs []metav1.Condition) string {
 // problem returns "Reason: message" of the first condition in a bad state.
 func problem(cs []metav1.Condition) string {
 	for _, c := range cs {
-		bad := c.Status != metav1.ConditionTrue
-		if c.Type == string(gwv1.ListenerConditionConflicted) || c.Type == string(gwv1.RouteConditionPartiallyInvalid) {
-			bad = c.Status == metav1.ConditionTrue
-		}
-		if bad || c.Reason == string(gwv1.GatewayReasonListenersNotValid) {
+		if conditions.Bad(c) || c.Reason == string(gwv1.GatewayReasonListenersNotValid) {
 			return c.Reason + ": " + c.Message
 		}
 	}

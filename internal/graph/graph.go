@@ -114,7 +114,7 @@ func Build(s *resource.Snapshot, opts Options) *Graph {
 	if opts.SharedSockets {
 		resolvePortSharing(g.Gateways)
 	}
-	g.HTTPRoutes = buildHTTPRoutes(s, ix, g.Gateways, g.ListenerSets)
+	g.HTTPRoutes = buildHTTPRoutes(s, ix, g.Gateways, g.ListenerSets, &g.Warnings)
 	g.BackendTLSPolicies = bindBackendTLS(s, ix, g.HTTPRoutes)
 	return g
 }

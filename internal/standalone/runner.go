@@ -47,7 +47,9 @@ type Runner struct {
 	ack     *ir.Ack
 	objects []status.Object
 	diags   []file.Diagnostic
-	ready   bool
+	// problems are the input problems last logged, each logged once.
+	problems []string
+	ready    bool
 }
 
 // New returns a Runner feeding proxy from opts.ConfigDir.
@@ -105,16 +107,11 @@ func (r *Runner) Reconcile() error {
 	if err != nil {
 		return err
 	}
-	for _, d := range diags {
-		r.log.Warn("config input problem", "problem", d.String())
-	}
 	res := controlplane.Compute(snap, graph.Options{BindAddress: r.opts.BindAddress, SharedSockets: true})
-	for _, w := range res.Graph.Warnings {
-		r.log.Warn("config input problem", "problem", w)
-	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	rep := reload{changes: r.loader.LastChanges(), problemsBefore: r.problems}
 	ack := r.ack
 	if r.applied == nil || !sameConfig(r.applied, &res.Config) || (ack != nil && len(ack.ListenerErrors) > 0) {
 		r.version++
@@ -125,12 +122,19 @@ func (r *Runner) Reconcile() error {
 		if a.Error == "" {
 			r.applied = &cfg
 		}
-		r.log.Info("configuration applied", "version", cfg.Version, "listeners", len(cfg.Listeners),
-			"error", a.Error, "listenerErrors", a.ListenerErrors, "took", time.Since(start).Round(time.Microsecond))
+		rep.applied, rep.version, rep.listeners, rep.ack = true, cfg.Version, len(cfg.Listeners), a
+	}
+	if r.applied != nil {
+		rep.serving = r.applied.Version
 	}
 	r.ack = ack
+	before := conditionStates(r.objects)
 	r.objects = res.Status(status.Standalone{Answer: ack}, r.objects, time.Now())
 	r.diags = diags
+	r.problems = ProblemLines(r.loader, diags, res.Graph.Warnings)
+	rep.problems, rep.took = r.problems, time.Since(start)
+	rep.transitions = transitions(before, conditionStates(r.objects))
+	rep.log(r.log)
 	r.ready = r.applied != nil
 	if r.opts.StatusFile != "" {
 		r.writeStatusFile()

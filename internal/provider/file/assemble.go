@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -20,6 +21,7 @@ import (
 // order; a duplicate object is reported and the first one kept.
 func (l *Loader) assemble(paths []string, now time.Time) (*resource.Snapshot, []Diagnostic) {
 	snap := &resource.Snapshot{Standalone: true}
+	l.changes = Changes{}
 	var diags []Diagnostic
 	where := map[objKey]string{}
 	live := map[objKey]bool{}
@@ -43,10 +45,32 @@ func (l *Loader) assemble(paths []string, now time.Time) (*resource.Snapshot, []
 	for k := range l.ids {
 		if !live[k] {
 			delete(l.ids, k) // deleted objects start over if they come back
+			l.changes.Removed = append(l.changes.Removed, k.String())
 		}
 	}
+	l.changes.sort()
 	return snap, diags
 }
+
+// Changes lists the objects ("Kind namespace/name") a Load added, changed
+// (their spec, or for kinds without one their content) or removed.
+type Changes struct {
+	Added, Changed, Removed []string
+}
+
+// Empty reports whether nothing changed.
+func (c Changes) Empty() bool { return len(c.Added)+len(c.Changed)+len(c.Removed) == 0 }
+
+func (c *Changes) sort() {
+	slices.Sort(c.Added)
+	slices.Sort(c.Changed)
+	slices.Sort(c.Removed)
+}
+
+// LastChanges returns what the latest Load changed.
+func (l *Loader) LastChanges() Changes { return l.changes }
+
+func (k objKey) String() string { return k.kind + " " + describe(k) }
 
 func describe(k objKey) string {
 	if k.namespace == "" {
@@ -82,9 +106,11 @@ func (l *Loader) stamp(o object, now time.Time) metav1.Object {
 	case !ok:
 		id = &identity{specHash: hash, generation: 1, created: metav1.NewTime(now.UTC().Truncate(time.Second))}
 		l.ids[o.key] = id
+		l.changes.Added = append(l.changes.Added, o.key.String())
 	case id.specHash != hash:
 		id.specHash = hash
 		id.generation++
+		l.changes.Changed = append(l.changes.Changed, o.key.String())
 	}
 	if obj.GetGeneration() == 0 {
 		obj.SetGeneration(id.generation)

@@ -87,3 +87,22 @@ spec:
 		})
 	}
 }
+
+func TestLocateFindsTheFieldOfAWarning(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "gw.yaml", "# comment\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: ns}\nspec:\n"+
+		"  gatewayClassName: other\n  listeners:\n  - name: http\n    port: 80\n    protocol: HTTP\n  - name: https\n    port: 443\n    protocol: HTTPS\n    tls: {}\n")
+	l := NewLoader(dir)
+	if _, _, err := l.Load(); err != nil {
+		t.Fatal(err)
+	}
+	for w, want := range map[string]string{
+		`Gateway ns/gw: spec.gatewayClassName "other": no GatewayClass`:           "gw.yaml: document 1 (line 7): Gateway ns/gw",
+		"Gateway ns/gw: spec.listeners[https].tls.certificateRefs: needs a Secret": "gw.yaml: document 1 (line 15): Gateway ns/gw",
+		"Gateway ns/other: spec.gatewayClassName: x":                               "Gateway ns/other",
+	} {
+		if got := l.Locate(w); !strings.HasPrefix(got, want) || !strings.HasSuffix(got, w) {
+			t.Errorf("Locate(%q) = %q, want the prefix %q", w, got, want)
+		}
+	}
+}

@@ -11,8 +11,11 @@ import (
 	yamlv3 "go.yaml.in/yaml/v3"
 )
 
-// A field path is a list of keys (string) and list indices (int), as in
-// spec.rules[0].filters[1].
+// A field path is a list of keys (string), list indices (int) and list
+// items by name (named), as in spec.rules[0].filters[1] and
+// spec.listeners[https].
+
+type named string
 
 func pathString(path []any) string {
 	var b strings.Builder
@@ -20,6 +23,8 @@ func pathString(path []any) string {
 		switch v := e.(type) {
 		case int:
 			fmt.Fprintf(&b, "[%d]", v)
+		case named:
+			fmt.Fprintf(&b, "[%s]", string(v))
 		case string:
 			if b.Len() > 0 {
 				b.WriteByte('.')
@@ -40,11 +45,14 @@ func parsePath(s string) []any {
 		}
 		for rest != "" {
 			idx, after, ok := strings.Cut(rest, "]")
-			n, err := strconv.Atoi(idx)
-			if !ok || err != nil {
+			if !ok {
 				break
 			}
-			out = append(out, n)
+			if n, err := strconv.Atoi(idx); err == nil {
+				out = append(out, n)
+			} else {
+				out = append(out, named(idx)) // spec.listeners[https]
+			}
 			rest = strings.TrimPrefix(after, "[")
 		}
 	}
@@ -84,6 +92,12 @@ func lineOf(top *yamlv3.Node, path []any, doc document) int {
 			}
 			n = n.Content[v]
 			line = n.Line + doc.line - 1
+		case named:
+			item := namedItem(n, string(v))
+			if item == nil {
+				return line
+			}
+			n, line = item, item.Line+doc.line-1
 		}
 	}
 	return line
@@ -199,4 +213,17 @@ func yamlValue(v string) string {
 		return "the number " + strings.TrimSpace(strings.TrimPrefix(v, "number"))
 	}
 	return v
+}
+
+// namedItem returns the item of a list of mappings whose name is name.
+func namedItem(n *yamlv3.Node, name string) *yamlv3.Node {
+	if n.Kind != yamlv3.SequenceNode {
+		return nil
+	}
+	for _, it := range n.Content {
+		if _, v := mapGet(it, "name"); v != nil && v.Value == name {
+			return it
+		}
+	}
+	return nil
 }

@@ -46,6 +46,8 @@ type Loader struct {
 	now   func() time.Time
 	files map[string]*fileState
 	ids   map[objKey]*identity
+	// changes is what the latest Load changed.
+	changes Changes
 }
 
 type fileState struct {
@@ -59,6 +61,9 @@ type fileState struct {
 type docState struct {
 	id  string
 	obj *object
+	// doc is the document obj was decoded from (kept to locate fields
+	// that warnings name).
+	doc document
 }
 
 func (st *fileState) objects() []object {
@@ -192,11 +197,11 @@ func parseFile(rel string, data []byte, prev []docState) ([]docState, []Diagnost
 			if good != nil {
 				msg = r.err.msg + "; serving its last good version"
 			}
-			out[i].obj = good
+			out[i].obj = good // its document is gone: Locate does not find it
 			diag("error", msg, r.err.line)
 		default:
 			o := newObject(r.obj)
-			out[i].obj = &o
+			out[i].obj, out[i].doc = &o, doc
 		}
 	}
 	return out, diags
