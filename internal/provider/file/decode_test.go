@@ -97,7 +97,7 @@ func TestLocateFindsTheFieldOfAWarning(t *testing.T) {
 		t.Fatal(err)
 	}
 	for w, want := range map[string]string{
-		`Gateway ns/gw: spec.gatewayClassName "other": no GatewayClass`:           "gw.yaml: document 1 (line 7): Gateway ns/gw",
+		`Gateway ns/gw: spec.gatewayClassName "other": no GatewayClass`:            "gw.yaml: document 1 (line 7): Gateway ns/gw",
 		"Gateway ns/gw: spec.listeners[https].tls.certificateRefs: needs a Secret": "gw.yaml: document 1 (line 15): Gateway ns/gw",
 		"Gateway ns/other: spec.gatewayClassName: x":                               "Gateway ns/other",
 	} {
