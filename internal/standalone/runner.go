@@ -50,6 +50,9 @@ type Runner struct {
 	// problems are the input problems last logged, each logged once.
 	problems []string
 	ready    bool
+
+	dirty     chan struct{} // the loop's mailbox: reconcile once
+	certTimer *time.Timer   // reconcile when a certificate expires
 }
 
 // New returns a Runner feeding proxy from opts.ConfigDir.
@@ -60,7 +63,7 @@ func New(opts Options, proxy DataPlane) *Runner {
 	if opts.Debounce == 0 {
 		opts.Debounce = 150 * time.Millisecond
 	}
-	return &Runner{opts: opts, loader: file.NewLoader(opts.ConfigDir), proxy: proxy, log: opts.Logger}
+	return &Runner{opts: opts, loader: file.NewLoader(opts.ConfigDir), proxy: proxy, log: opts.Logger, dirty: make(chan struct{}, 1)}
 }
 
 // Start begins watching the config directory, reconciles once, and then
@@ -68,14 +71,8 @@ func New(opts Options, proxy DataPlane) *Runner {
 // loop's end. Watching starts before the first load, so a change made while
 // it runs is not missed. A first load that fails is returned at once.
 func (r *Runner) Start(ctx context.Context) (<-chan error, error) {
-	dirty := make(chan struct{}, 1)
 	go func() {
-		err := file.Watch(ctx, r.opts.ConfigDir, r.opts.Debounce, func() {
-			select {
-			case dirty <- struct{}{}:
-			default: // a reconcile is already pending
-			}
-		})
+		err := file.Watch(ctx, r.opts.ConfigDir, r.opts.Debounce, r.markDirty)
 		if err != nil {
 			r.log.Error("watching the config directory failed; changes are no longer picked up", "dir", r.opts.ConfigDir, "err", err)
 		}
@@ -88,9 +85,12 @@ func (r *Runner) Start(ctx context.Context) (<-chan error, error) {
 		for {
 			select {
 			case <-ctx.Done():
+				r.mu.Lock()
+				r.scheduleCertCheck(time.Time{})
+				r.mu.Unlock()
 				done <- nil
 				return
-			case <-dirty:
+			case <-r.dirty:
 				if err := r.Reconcile(); err != nil {
 					r.log.Error("reload failed; still serving the previous configuration", "err", err)
 				}
@@ -135,6 +135,7 @@ func (r *Runner) Reconcile() error {
 	rep.problems, rep.took = r.problems, time.Since(start)
 	rep.transitions = transitions(before, conditionStates(r.objects))
 	rep.log(r.log)
+	r.scheduleCertCheck(res.Graph.NextCertificateCheck)
 	r.ready = r.applied != nil
 	if r.opts.StatusFile != "" {
 		r.writeStatusFile()
