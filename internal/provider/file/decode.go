@@ -142,9 +142,9 @@ type decoded struct {
 func decode(doc document) (d decoded) {
 	var root yamlv3.Node
 	fail := func(line int, format string, a ...any) decoded {
-		if line <= 0 {
-			line = doc.line
-		}
+		// An error at the end of the stream is on the document's last line.
+		last := doc.line + max(bytes.Count(doc.data, []byte("\n")), 1) - 1
+		line = min(max(line, doc.line), last)
 		d.err = &docError{line: line, msg: fmt.Sprintf(format, a...)}
 		return d
 	}

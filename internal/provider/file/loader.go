@@ -262,3 +262,14 @@ func kindOf(v any) string {
 func namespaced(kind string) bool {
 	return kind != "GatewayClass" && kind != "Namespace" && kind != "ClusterTrustBundle"
 }
+
+// Parse reads one file's bytes, named name, into a Snapshot as Load would
+// (no disk, no last good versions): for tests and fuzzing.
+func Parse(name string, data []byte) (*resource.Snapshot, []Diagnostic) {
+	l := NewLoader(name)
+	l.base = filepath.Dir(name)
+	docs, diags := parseFile(name, data, nil)
+	l.files[name] = &fileState{docs: docs, diags: diags}
+	snap, more := l.assemble([]string{name}, time.Unix(0, 0))
+	return snap, append(diags, more...)
+}
