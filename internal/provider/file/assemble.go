@@ -31,10 +31,14 @@ func (l *Loader) assemble(paths []string, now time.Time) (*resource.Snapshot, []
 			continue
 		}
 		rel := l.rel(p)
-		for _, o := range st.objects() {
+		for _, d := range st.docs {
+			if d.obj == nil {
+				continue
+			}
+			o := *d.obj
 			if first, dup := where[o.key]; dup {
-				diags = append(diags, Diagnostic{File: rel, Severity: "warning", Message: fmt.Sprintf(
-					"%s %s is also defined in %s; this copy is ignored", o.key.kind, describe(o.key), first)})
+				diags = append(diags, Diagnostic{File: rel, Document: d.doc.index, Line: d.doc.line, Severity: "warning", Message: fmt.Sprintf(
+					"%s %s is also defined in %s; this copy is ignored: remove one of them or rename it", o.key.kind, describe(o.key), first)})
 				continue
 			}
 			where[o.key] = rel

@@ -97,6 +97,10 @@ var kinds = map[string]func() any{
 type header struct {
 	apiVersion, kind, namespace, name string
 	kindLine, nameLine                int // file lines; 0 when absent
+	// notString is the first of these fields set to something else than a
+	// string, and its line.
+	notString     string
+	notStringLine int
 }
 
 func (h header) String() string {
@@ -167,6 +171,8 @@ func decode(doc document) (d decoded) {
 		return fail(doc.line, "a document must be a mapping with apiVersion, kind and metadata; this one is a %s", nodeKind(top))
 	}
 	switch {
+	case h.notString != "":
+		return fail(h.notStringLine, "%s%s must be a string", prefix(h), h.notString)
 	case h.apiVersion == "" && h.kind == "":
 		return fail(doc.line, "apiVersion and kind are required (e.g. apiVersion: gateway.networking.k8s.io/v1, kind: HTTPRoute)")
 	case h.apiVersion == "":
@@ -248,25 +254,25 @@ func truncate(s string, n int) string {
 // they are strings, and ignores them otherwise.
 func readHeader(top *yamlv3.Node, doc document) header {
 	var h header
-	scalar := func(n *yamlv3.Node) string {
-		if n != nil && n.Kind == yamlv3.ScalarNode {
-			return truncate(n.Value, 253)
+	read := func(m *yamlv3.Node, field, path string) (string, int) {
+		k, v := mapGet(m, field)
+		if k == nil {
+			return "", 0
 		}
-		return ""
+		line := k.Line + doc.line - 1
+		if v == nil || v.Kind != yamlv3.ScalarNode {
+			if h.notString == "" {
+				h.notString, h.notStringLine = path, line
+			}
+			return "", line
+		}
+		return truncate(v.Value, 253), line
 	}
-	if k, v := mapGet(top, "apiVersion"); k != nil {
-		h.apiVersion = scalar(v)
-	}
-	if k, v := mapGet(top, "kind"); k != nil {
-		h.kind, h.kindLine = scalar(v), k.Line+doc.line-1
-	}
+	h.apiVersion, _ = read(top, "apiVersion", "apiVersion")
+	h.kind, h.kindLine = read(top, "kind", "kind")
 	if _, md := mapGet(top, "metadata"); md != nil && md.Kind == yamlv3.MappingNode {
-		if k, v := mapGet(md, "name"); k != nil {
-			h.name, h.nameLine = scalar(v), k.Line+doc.line-1
-		}
-		if _, v := mapGet(md, "namespace"); v != nil {
-			h.namespace = scalar(v)
-		}
+		h.name, h.nameLine = read(md, "name", "metadata.name")
+		h.namespace, _ = read(md, "namespace", "metadata.namespace")
 	}
 	return h
 }

@@ -61,6 +61,8 @@ spec:
 		{"no name", "apiVersion: v1\nkind: Service\nmetadata: {}\n", 4, false, []string{"Service: metadata.name is required"}},
 		{"a list, not a mapping", "- a\n- b\n", 3, false, []string{"must be a mapping with apiVersion, kind and metadata; this one is a list"}},
 		{"duplicate key", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {}\nspec: {}\n", 7, false, []string{"Service default/s: not valid YAML", "already"}},
+		{"kind not a string", "apiVersion: v1\nkind: [Service]\nmetadata: {name: s}\n", 4, false, []string{"kind must be a string"}},
+		{"name not a string", "apiVersion: v1\nkind: Service\nmetadata:\n  name: {a: b}\n", 6, false, []string{"Service: metadata.name must be a string"}},
 		{"typemeta of the wrong type", "apiVersion: v1\nkind: Service\nmetadata: [a]\n", 5, false, []string{"Service: metadata: must be a mapping", "not a list"}},
 	}
 	for _, c := range cases {

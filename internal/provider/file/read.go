@@ -34,6 +34,9 @@ type candidate struct {
 // symlinks to directories) are skipped with a reason, without being opened.
 func inputFiles(root string) (base string, out []candidate, err error) {
 	st, err := os.Stat(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, fmt.Errorf("--config %s does not exist (deleted or renamed?); create it again, it is watched", root)
+	}
 	if err != nil {
 		return "", nil, fmt.Errorf("--config %s: %w", root, err)
 	}
