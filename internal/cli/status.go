@@ -110,12 +110,12 @@ func printTable(w io.Writer, objs []status.Object) {
 		case *gwv1.HTTPRouteStatus:
 			fmt.Fprintf(tw, "HTTPRoute\t%s\t\t\n", name)
 			for _, p := range st.Parents {
-				fmt.Fprintf(tw, "  parent\t%s\t%s\t%s\n", parentName(o.Metadata.Namespace, p.ParentRef), summary(p.Conditions), problem(p.Conditions))
+				fmt.Fprintf(tw, "  parent\t%s\t%s\t%s\n", standalone.ParentName(o.Metadata.Namespace, p.ParentRef), summary(p.Conditions), problem(p.Conditions))
 			}
 		case *gwv1.PolicyStatus:
 			fmt.Fprintf(tw, "%s\t%s\t\t\n", o.Kind, name)
 			for _, a := range st.Ancestors {
-				fmt.Fprintf(tw, "  ancestor\t%s\t%s\t%s\n", parentName(o.Metadata.Namespace, a.AncestorRef), summary(a.Conditions), problem(a.Conditions))
+				fmt.Fprintf(tw, "  ancestor\t%s\t%s\t%s\n", standalone.ParentName(o.Metadata.Namespace, a.AncestorRef), summary(a.Conditions), problem(a.Conditions))
 			}
 		}
 	}
@@ -141,15 +141,4 @@ func problem(cs []metav1.Condition) string {
 		}
 	}
 	return ""
-}
-
-func parentName(ns string, ref gwv1.ParentReference) string {
-	if ref.Namespace != nil {
-		ns = string(*ref.Namespace)
-	}
-	s := ns + "/" + string(ref.Name)
-	if ref.SectionName != nil {
-		s += "/" + string(*ref.SectionName)
-	}
-	return s
 }

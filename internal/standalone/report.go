@@ -52,18 +52,19 @@ func conditionStates(objs []status.Object) map[string]condState {
 			}
 		case *gwv1.HTTPRouteStatus:
 			for _, p := range st.Parents {
-				add(obj+" parent "+refName(o.Metadata.Namespace, p.ParentRef), p.Conditions)
+				add(obj+" parent "+ParentName(o.Metadata.Namespace, p.ParentRef), p.Conditions)
 			}
 		case *gwv1.PolicyStatus:
 			for _, a := range st.Ancestors {
-				add(obj+" ancestor "+refName(o.Metadata.Namespace, a.AncestorRef), a.Conditions)
+				add(obj+" ancestor "+ParentName(o.Metadata.Namespace, a.AncestorRef), a.Conditions)
 			}
 		}
 	}
 	return out
 }
 
-func refName(ns string, ref gwv1.ParentReference) string {
+// ParentName is "namespace/name[/section]" of a parentRef made from ns.
+func ParentName(ns string, ref gwv1.ParentReference) string {
 	if ref.Namespace != nil {
 		ns = string(*ref.Namespace)
 	}

@@ -27,7 +27,11 @@ func TestConfigDirDeletedAndRecreated(t *testing.T) {
 		}
 		saved[name] = string(b)
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	// Renamed away first, so that no reload sees it half deleted.
+	if err := os.Rename(dir, dir+".deleted"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir + ".deleted"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, reloadTimeout, "the deleted directory to be reported", func() error {
@@ -108,9 +112,12 @@ func TestFIFOInConfigDir(t *testing.T) {
 	}
 	writeFile(t, dir, "one.yaml", routeYAML("one", "gw", nil, "/one", nil, to("echo-a")))
 	eventuallyPod(t, newClient(), gw, "/one", "echo-a", reloadTimeout)
-	if !strings.Contains(p.output.String(), "pipe.yaml") {
-		t.Errorf("the running gateway does not warn about pipe.yaml:\n%s", tail(p.output.String(), 4<<10))
-	}
+	eventually(t, reloadTimeout, "a warning about pipe.yaml", func() error {
+		if !strings.Contains(p.output.String(), "pipe.yaml: a named pipe (FIFO), not a regular file; skipped") {
+			return fmt.Errorf("the running gateway does not warn about pipe.yaml")
+		}
+		return nil
+	})
 	start := time.Now()
 	stdout, stderr, code := runCLI(t, "status", "--config", dir)
 	if code != 0 || !strings.Contains(stderr, "pipe.yaml") || !strings.Contains(stderr, "named pipe") ||
@@ -129,9 +136,12 @@ func TestBrokenDocumentAtStart(t *testing.T) {
 	client := newClient()
 	eventuallyPod(t, client, gw, "/one", "echo-a", readyTimeout)
 	eventuallyPod(t, client, gw, "/three", "echo-a", readyTimeout)
-	if out := p.output.String(); !strings.Contains(out, `HTTPRoute default/bad: unknown field \"spec.rulez\"`) {
-		t.Errorf("the bad document is not reported with its object and field:\n%s", tail(out, 4<<10))
-	}
+	eventually(t, reloadTimeout, "the bad document reported with its object, field and line", func() error {
+		if !strings.Contains(p.output.String(), `routes.yaml: document 2 (line 22): HTTPRoute default/bad: unknown field \"spec.rulez\"`) {
+			return fmt.Errorf("not in the output")
+		}
+		return nil
+	})
 	// A single file works as --config too.
 	stdout, _, code := runCLI(t, "status", "--config", filepath.Join(dir, "routes.yaml"))
 	if code != 1 || !strings.Contains(stdout, "default/one") || !strings.Contains(stdout, "default/three") {
