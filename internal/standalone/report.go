@@ -3,6 +3,7 @@ package standalone
 import (
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -117,26 +118,31 @@ func logTransitions(log *slog.Logger, ts []transition) {
 
 // problemDiff returns the problems of after that were not in before, and
 // those of before that are gone: a problem is logged once, when it appears,
-// and once more when it is fixed.
+// and once more when it is fixed. Problems are compared without their
+// document and line numbers, so an edit above a problem does not log it again.
 func problemDiff(before, after []string) (added, fixed []string) {
 	was := map[string]bool{}
 	for _, p := range before {
-		was[p] = true
+		was[problemKey(p)] = true
 	}
 	is := map[string]bool{}
 	for _, p := range after {
-		is[p] = true
-		if !was[p] {
+		is[problemKey(p)] = true
+		if !was[problemKey(p)] {
 			added = append(added, p)
 		}
 	}
 	for _, p := range before {
-		if !is[p] {
+		if !is[problemKey(p)] {
 			fixed = append(fixed, p)
 		}
 	}
 	return added, fixed
 }
+
+var location = regexp.MustCompile(`document \d+ \(line \d+\)|line \d+`)
+
+func problemKey(p string) string { return location.ReplaceAllString(p, "") }
 
 // reload is what one Reconcile did, logged as one summary line, plus one
 // line per input problem that appeared or was fixed and per condition that

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"portico.dev/portico/internal/ir"
 )
 
@@ -115,8 +117,37 @@ func TestInputProblemLoggedOnceWithItsLine(t *testing.T) {
 }
 
 func TestTransitionsAndProblemDiff(t *testing.T) {
-	added, fixed := problemDiff([]string{"a", "b"}, []string{"b", "c"})
+	added, fixed := problemDiff([]string{"a", "f: document 1 (line 3): b at line 4"}, []string{"f: document 2 (line 9): b at line 10", "c"})
 	if strings.Join(added, ",") != "c" || strings.Join(fixed, ",") != "a" {
-		t.Errorf("problemDiff: added %v fixed %v", added, fixed)
+		t.Errorf("problemDiff: added %v fixed %v (a problem that moved is the same problem)", added, fixed)
+	}
+}
+
+func TestTransitionsOnlyOnChange(t *testing.T) {
+	st := func(status, reason, msg string) condState {
+		return condState{where: "Gateway default/gw", cond: metav1.Condition{Type: "Accepted", Status: metav1.ConditionStatus(status), Reason: reason, Message: msg}}
+	}
+	k := "Gateway default/gw Accepted"
+	cases := []struct {
+		name          string
+		before, after map[string]condState
+		want          string // "", "bad" or "good"
+	}{
+		{"new and good", nil, map[string]condState{k: st("True", "Accepted", "")}, ""},
+		{"new and bad", nil, map[string]condState{k: st("False", "Invalid", "x")}, "bad"},
+		{"stays bad", map[string]condState{k: st("False", "Invalid", "x")}, map[string]condState{k: st("False", "Invalid", "x")}, ""},
+		{"bad for another reason", map[string]condState{k: st("False", "Invalid", "x")}, map[string]condState{k: st("False", "Invalid", "y")}, "bad"},
+		{"turns good", map[string]condState{k: st("False", "Invalid", "x")}, map[string]condState{k: st("True", "Accepted", "")}, "good"},
+		{"stays good", map[string]condState{k: st("True", "Accepted", "")}, map[string]condState{k: st("True", "Accepted", "")}, ""},
+	}
+	for _, c := range cases {
+		ts := transitions(c.before, c.after)
+		got := ""
+		if len(ts) == 1 {
+			got = map[bool]string{true: "bad", false: "good"}[ts[0].bad]
+		}
+		if len(ts) > 1 || got != c.want {
+			t.Errorf("%s: got %v, want %q", c.name, ts, c.want)
+		}
 	}
 }
