@@ -371,7 +371,7 @@ func typeError(js []byte, h header, newObj func() any) (path []any, msg string) 
 	if len(path) == 0 {
 		return nil, ""
 	}
-	return path, fmt.Sprintf("must be %s, not %s; see the %s %s reference for this field", yamlType(te.Type), yamlValue(te.Value), h.apiVersion, h.kind)
+	return path, fmt.Sprintf("%s; see the %s %s reference for this field", mismatch(te.Type, te.Value), h.apiVersion, h.kind)
 }
 
 // upgrade reads older versions of a kind as the version the Snapshot holds.

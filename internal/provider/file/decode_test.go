@@ -51,6 +51,10 @@ spec:
     - name: s
       weight: [1]
 `, 10, false, []string{"spec.rules[0].backendRefs[0].weight: must be a whole number, not a list"}},
+		{"port out of range", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n  - port: 70000000000\n",
+			8, false, []string{"spec.ports[0].port: must be a whole number from -2147483648 to 2147483647, not 70000000000"}},
+		{"weight not whole", "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - backendRefs: [{name: s, weight: 1.5}]\n",
+			8, false, []string{"spec.rules[0].backendRefs[0].weight: must be a whole number from -2147483648 to 2147483647, not 1.5"}},
 		{"older version", "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: HTTPRoute\nmetadata: {name: r}\n",
 			4, true, []string{"HTTPRoute default/r: apiVersion gateway.networking.k8s.io/v1alpha2 is not a version portico reads", "use apiVersion: gateway.networking.k8s.io/v1"}},
 		{"kind not implemented", "apiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\nmetadata: {name: r}\n",

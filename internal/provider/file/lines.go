@@ -172,6 +172,25 @@ func jsonPathAt(js []byte, off int) []any {
 	}
 }
 
+// mismatch says what a field takes and what it was given, in YAML terms.
+// A number that does not fit (port: 70000 in a 16-bit field, 1.5 for a
+// whole number) gets the range.
+func mismatch(t reflect.Type, value string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n, ok := strings.CutPrefix(value, "number "); ok {
+		switch t.Kind() {
+		case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
+			bits := t.Bits()
+			return fmt.Sprintf("must be a whole number from %d to %d, not %s", int64(-1)<<(bits-1), uint64(1)<<(bits-1)-1, n)
+		case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint:
+			return fmt.Sprintf("must be a whole number from 0 to %d, not %s", uint64(1)<<t.Bits()-1, n)
+		}
+	}
+	return fmt.Sprintf("must be %s, not %s", yamlType(t), yamlValue(value))
+}
+
 // yamlType says what a Go type is written as in YAML.
 func yamlType(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {
