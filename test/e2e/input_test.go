@@ -148,3 +148,23 @@ func TestBrokenDocumentAtStart(t *testing.T) {
 		t.Errorf("status on one file: exit %d (want 1 for the bad document), stdout:\n%s", code, stdout)
 	}
 }
+
+// TestConfigSingleFile: `portico run --config FILE` serves that file only
+// and reloads it when it is replaced (as editors save).
+func TestConfigSingleFile(t *testing.T) {
+	b := startBackend(t, "echo-a")
+	port := freePort(t)
+	dir := t.TempDir()
+	head := gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: port}) + "\n---\n" + servicesYAML(b) + "\n---\n"
+	writeFile(t, dir, "all.yaml", head+routeYAML("r", "gw", nil, "/one", nil, to("echo-a")))
+	writeFile(t, dir, "other.yaml", routeYAML("other", "gw", nil, "/other", nil, to("echo-a")))
+	startPortico(t, filepath.Join(dir, "all.yaml"))
+	gw := fmt.Sprintf("127.0.0.1:%d", port)
+	client := newClient()
+	eventuallyPod(t, client, gw, "/one", "echo-a", readyTimeout)
+	writeFile(t, dir, "all.yaml", head+routeYAML("r", "gw", nil, "/two", nil, to("echo-a")))
+	eventuallyPod(t, client, gw, "/two", "echo-a", reloadTimeout)
+	if ans, err := do(client, request(gw, "reload.example.com", "/other")); err != nil || ans.Status != 404 {
+		t.Errorf("/other is in a file --config does not name; want 404, got %+v %v", ans, err)
+	}
+}
