@@ -12,7 +12,7 @@ TEST_TIMEOUT ?= 20m
 RACE_PKGS ?= ./internal/...
 GO_DIRS   := $(wildcard api cmd internal test)
 
-.PHONY: all build test check test-race e2e demo demo-check fmt fmt-check vet golden clean help
+.PHONY: all build test check test-race e2e demo demo-check fmt fmt-check vet golden clean help fuzz-smoke
 
 all: build
 
@@ -25,14 +25,28 @@ build: ## Build bin/portico.
 test: ## Run every test, end-to-end included (THE test command).
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-check: ## Everything CI runs: `make test`, the race detector on internal/, then the conformance suite (needs root for unshare -n).
+check: ## Everything CI runs: `make test`, the race detector on internal/, a short fuzz run, then the conformance suite (needs root for unshare -n).
 	$(MAKE) test
 	$(MAKE) test-race
+	$(MAKE) fuzz-smoke
 	$(MAKE) conformance
 	hack/check-conformance-report.sh out/conformance-report.yaml
 
 test-race: ## Run the fast packages under the race detector.
 	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
+
+# Fuzz targets, one package and one target per `go test -fuzz` run. The
+# seeds (the goldens' inputs) also run in `make test`. A short minimization
+# time keeps the big seeds from stalling a short run.
+FUZZTIME ?= 20s
+FUZZ_TARGETS = ./internal/provider/file/:FuzzParseFile ./internal/controlplane/:FuzzCompute
+
+fuzz-smoke: ## Fuzz the YAML loader and Compute for FUZZTIME each (CI runs it; a failing input lands in testdata/fuzz/).
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg; \
+	done
 
 e2e: ## Run only the end-to-end tests of the built binary.
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./test/e2e/

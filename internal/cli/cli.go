@@ -14,12 +14,12 @@ import (
 const usage = `portico: a Kubernetes Gateway API gateway, controller and proxy in one binary.
 
 Usage:
-  portico run --config DIR [--admin-address ADDR] [--bind-address IP]
+  portico run --config DIR|FILE [--admin-address ADDR] [--bind-address IP]
         Serve the Gateway API YAML under DIR (standalone, no cluster) and
         reload on every change.
-  portico status --config DIR [-o table|yaml|json]
+  portico status --config DIR|FILE [-o table|yaml|json]
         Compute and print the status of every object, offline.
-  portico translate --config DIR
+  portico translate --config DIR|FILE
         Print the data-plane configuration (IR) and status as YAML.
   portico proxy --controller URL --gateway NAMESPACE/NAME [--bind-address IP]
         Serve one Gateway with the configuration a controller streams
@@ -94,15 +94,16 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	return 0, true
 }
 
-// checkConfigDir gives a newcomer a clear error for a missing --config.
+// checkConfigDir gives a newcomer a clear error for a missing --config,
+// which may be a directory or a single YAML file.
 func checkConfigDir(dir string, stderr io.Writer, cmd string) bool {
 	if dir == "" {
-		fmt.Fprintf(stderr, "portico %s: --config DIR is required (a directory of Gateway API YAML, e.g. examples/quickstart)\n", cmd)
+		fmt.Fprintf(stderr, "portico %s: --config is required (a directory of Gateway API YAML such as examples/quickstart, or one YAML file)\n", cmd)
 		return false
 	}
 	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
-		fmt.Fprintf(stderr, "portico %s: --config %s: not a readable directory\n", cmd, dir)
+	if err != nil || !(st.IsDir() || st.Mode().IsRegular()) {
+		fmt.Fprintf(stderr, "portico %s: --config %s: not a readable directory or regular file\n", cmd, dir)
 		return false
 	}
 	return true

@@ -19,9 +19,9 @@ import (
 )
 
 func runCmd(args []string, _, stderr io.Writer) int {
-	fs := newFlags("run --config DIR [flags]",
+	fs := newFlags("run --config DIR|FILE [flags]",
 		"Serve the Gateway API YAML under DIR with no cluster, reloading on every change.", stderr)
-	dir := fs.String("config", "", "directory of Gateway API YAML (searched recursively)")
+	dir := fs.String("config", "", "directory of Gateway API YAML (searched recursively), or one YAML file")
 	adminAddr := fs.String("admin-address", "127.0.0.1:9901", "address of the admin API (/healthz, /readyz, /config, /status); empty to disable")
 	bind := fs.String("bind-address", "0.0.0.0", "IP that Gateways without spec.addresses listen on")
 	statusFile := fs.String("status-file", "", "also write the status YAML to this file after every change")

@@ -12,10 +12,12 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
+	"portico.dev/portico/internal/conditions"
 	"portico.dev/portico/internal/controlplane"
 	"portico.dev/portico/internal/graph"
 	"portico.dev/portico/internal/ir"
 	"portico.dev/portico/internal/provider/file"
+	"portico.dev/portico/internal/standalone"
 	"portico.dev/portico/internal/status"
 )
 
@@ -23,29 +25,29 @@ import (
 // assumed to apply the configuration, so Programmed reflects validity; socket
 // errors (a port in use) only show in a running gateway's /status.
 func offline(dir, bind string, stderr io.Writer) (controlplane.Result, []status.Object, bool) {
-	snap, diags, err := file.NewLoader(dir).Load()
+	loader := file.NewLoader(dir)
+	snap, diags, err := loader.Load()
 	if err != nil {
 		fmt.Fprintf(stderr, "portico: %v\n", err)
 		return controlplane.Result{}, nil, false
 	}
 	clean := true
 	for _, d := range diags {
-		fmt.Fprintln(stderr, d.String())
 		clean = clean && d.Severity != "error"
 	}
 	res := controlplane.Compute(snap, graph.Options{BindAddress: bind, SharedSockets: true})
-	for _, w := range res.Graph.Warnings {
-		fmt.Fprintln(stderr, "warning: "+w)
+	for _, p := range standalone.ProblemLines(loader, diags, res.Graph.Warnings) {
+		fmt.Fprintln(stderr, p)
 	}
 	objs := res.Status(status.Standalone{Answer: &ir.Ack{}}, nil, time.Now())
 	return res, objs, clean
 }
 
 func statusCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("status --config DIR [-o table|yaml|json]",
+	fs := newFlags("status --config DIR|FILE [-o table|yaml|json]",
 		"Compute and print the status of every object under DIR, offline, as the API server would store it.\n"+
 			"Exits 1 when a file does not parse.", stderr)
-	dir := fs.String("config", "", "directory of Gateway API YAML")
+	dir := fs.String("config", "", "directory of Gateway API YAML, or one YAML file")
 	out := fs.String("o", "table", "output format: table, yaml or json")
 	bind := fs.String("bind-address", "0.0.0.0", "IP that Gateways without spec.addresses would listen on")
 	if code, ok := parse(fs, args); !ok {
@@ -108,12 +110,12 @@ func printTable(w io.Writer, objs []status.Object) {
 		case *gwv1.HTTPRouteStatus:
 			fmt.Fprintf(tw, "HTTPRoute\t%s\t\t\n", name)
 			for _, p := range st.Parents {
-				fmt.Fprintf(tw, "  parent\t%s\t%s\t%s\n", parentName(o.Metadata.Namespace, p.ParentRef), summary(p.Conditions), problem(p.Conditions))
+				fmt.Fprintf(tw, "  parent\t%s\t%s\t%s\n", standalone.ParentName(o.Metadata.Namespace, p.ParentRef), summary(p.Conditions), problem(p.Conditions))
 			}
 		case *gwv1.PolicyStatus:
 			fmt.Fprintf(tw, "%s\t%s\t\t\n", o.Kind, name)
 			for _, a := range st.Ancestors {
-				fmt.Fprintf(tw, "  ancestor\t%s\t%s\t%s\n", parentName(o.Metadata.Namespace, a.AncestorRef), summary(a.Conditions), problem(a.Conditions))
+				fmt.Fprintf(tw, "  ancestor\t%s\t%s\t%s\n", standalone.ParentName(o.Metadata.Namespace, a.AncestorRef), summary(a.Conditions), problem(a.Conditions))
 			}
 		}
 	}
@@ -134,24 +136,9 @@ func summary(cs []metav1.Condition) string {
 // problem returns "Reason: message" of the first condition in a bad state.
 func problem(cs []metav1.Condition) string {
 	for _, c := range cs {
-		bad := c.Status != metav1.ConditionTrue
-		if c.Type == string(gwv1.ListenerConditionConflicted) || c.Type == string(gwv1.RouteConditionPartiallyInvalid) {
-			bad = c.Status == metav1.ConditionTrue
-		}
-		if bad || c.Reason == string(gwv1.GatewayReasonListenersNotValid) {
+		if conditions.Bad(c) || c.Reason == string(gwv1.GatewayReasonListenersNotValid) {
 			return c.Reason + ": " + c.Message
 		}
 	}
 	return ""
-}
-
-func parentName(ns string, ref gwv1.ParentReference) string {
-	if ref.Namespace != nil {
-		ns = string(*ref.Namespace)
-	}
-	s := ns + "/" + string(ref.Name)
-	if ref.SectionName != nil {
-		s += "/" + string(*ref.SectionName)
-	}
-	return s
 }

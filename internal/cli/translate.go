@@ -11,9 +11,9 @@ import (
 )
 
 func translateCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("translate --config DIR",
+	fs := newFlags("translate --config DIR|FILE",
 		"Print the data-plane configuration (IR, private keys redacted) and the status that the YAML under DIR produces.", stderr)
-	dir := fs.String("config", "", "directory of Gateway API YAML")
+	dir := fs.String("config", "", "directory of Gateway API YAML, or one YAML file")
 	bind := fs.String("bind-address", "0.0.0.0", "IP that Gateways without spec.addresses would listen on")
 	if code, ok := parse(fs, args); !ok {
 		return code

@@ -252,3 +252,13 @@ func ListenerEntryProtocolConflict(msg string) []metav1.Condition {
 func ListenerNotProgrammedConflicted(conflicted metav1.Condition) metav1.Condition {
 	return cond(gwv1.ListenerConditionProgrammed, false, conflicted.Reason, conflicted.Message)
 }
+
+// Bad reports whether a condition is in a state that needs attention:
+// False for the positive-polarity types, True for Conflicted and
+// PartiallyInvalid (whose good state is False).
+func Bad(c metav1.Condition) bool {
+	if c.Type == string(gwv1.ListenerConditionConflicted) || c.Type == string(gwv1.RouteConditionPartiallyInvalid) {
+		return c.Status == metav1.ConditionTrue
+	}
+	return c.Status != metav1.ConditionTrue
+}

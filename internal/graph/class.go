@@ -1,6 +1,9 @@
 package graph
 
 import (
+	"fmt"
+	"strings"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -51,4 +54,35 @@ func hasClassNamed(s *resource.Snapshot, name string) bool {
 		}
 	}
 	return false
+}
+
+// classMismatch says why a Gateway's class is not one of ours and what to
+// write instead: the class may belong to another controller, or not exist
+// (the implicit "portico" class exists only when the input defines no class
+// of ours).
+func classMismatch(name string, s *resource.Snapshot, ours []*Class) string {
+	var names []string
+	for _, c := range ours {
+		names = append(names, c.Object.Name)
+	}
+	use := "use gatewayClassName: " + strings.Join(names, " or ")
+	for _, gc := range s.GatewayClasses {
+		if gc.Name != name {
+			continue
+		}
+		if len(ours) == 0 {
+			use = fmt.Sprintf("set the GatewayClass's spec.controllerName to %s", resource.ControllerName)
+		}
+		return fmt.Sprintf("GatewayClass %s has spec.controllerName %q, not %s, so the Gateway is left to that controller and portico ignores it; %s",
+			name, gc.Spec.ControllerName, resource.ControllerName, use)
+	}
+	switch {
+	case len(ours) == 0:
+		return fmt.Sprintf("no GatewayClass of %s exists; the Gateway is ignored; add a GatewayClass %s with spec.controllerName: %s",
+			resource.ControllerName, name, resource.ControllerName)
+	case name == resource.DefaultGatewayClass:
+		return fmt.Sprintf("no GatewayClass %s exists: the default class is implicit only when the input defines no GatewayClass of %s, and it defines %s; the Gateway is ignored; %s, or add a GatewayClass %s",
+			name, resource.ControllerName, strings.Join(names, ", "), use, name)
+	}
+	return fmt.Sprintf("no GatewayClass %s exists; the Gateway is ignored; %s", name, use)
 }

@@ -85,4 +85,22 @@
 //
 // Input: *resource.Snapshot. Output: *Graph, read by internal/translate
 // (to lower to IR) and internal/status (to project status).
+//
+// Certificate validity (certexpiry.go): an expired or not-yet-valid listener
+// certificate is still served and ResolvedRefs stays True: the spec's
+// InvalidCertificateRef is for a reference that is missing, unsupported or
+// malformed, and an expired certificate is none of these (serving it keeps
+// clients that skip verification working, and the fix is the owner's). The
+// ResolvedRefs message says it ("...; but spec.listeners[x].tls.
+// certificateRefs[0]: Secret ns/name: the certificate expired at ..."), a
+// warning names it, and Graph.NextCertificateCheck tells the caller when to
+// build again (the next notBefore or notAfter of a served certificate).
+// Options.Now is the time checked against (time.Now when zero).
+//
+// Warnings (Graph.Warnings) begin "Kind namespace/name: field", so that the
+// file provider can locate the field's line. An HTTPRoute with no parentRefs
+// has no status to carry a problem (a route's status is per parent): it is a
+// warning. A Gateway whose class is not ours is told why: the class belongs
+// to another controller, or does not exist (the implicit class "portico"
+// exists only while the input defines no class of ours).
 package graph

@@ -22,9 +22,8 @@ func buildGateways(s *resource.Snapshot, ix *resource.Index, classes []*Class, o
 	for _, obj := range sortedBy(s.Gateways, func(g *gwv1.Gateway) *metav1.ObjectMeta { return &g.ObjectMeta }) {
 		class, ok := byName[string(obj.Spec.GatewayClassName)]
 		if !ok {
-			*warnings = append(*warnings, fmt.Sprintf(
-				"Gateway %s/%s: spec.gatewayClassName %q is not a GatewayClass of %s; the Gateway is ignored (use gatewayClassName: %s)",
-				obj.Namespace, obj.Name, obj.Spec.GatewayClassName, resource.ControllerName, resource.DefaultGatewayClass))
+			*warnings = append(*warnings, fmt.Sprintf("Gateway %s/%s: spec.gatewayClassName %q: %s",
+				obj.Namespace, obj.Name, obj.Spec.GatewayClassName, classMismatch(string(obj.Spec.GatewayClassName), s, classes)))
 			continue
 		}
 		out = append(out, buildGateway(obj, class, ix, opts))

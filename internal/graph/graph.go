@@ -3,6 +3,7 @@ package graph
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -29,6 +30,9 @@ type Graph struct {
 	BackendTLSPolicies []*BackendTLSPolicy
 	// Warnings are input problems that have no status to carry them.
 	Warnings []string
+	// NextCertificateCheck is when a served certificate next expires or
+	// becomes valid (zero if never): the graph must be built again then.
+	NextCertificateCheck time.Time
 }
 
 // Class is one of our GatewayClasses.
@@ -101,6 +105,8 @@ type Options struct {
 	// Service per Gateway, in a cluster) provides spec.addresses: they are
 	// validated but not bound, and every proxy binds BindAddress.
 	ProvisionedAddresses bool
+	// Now is the time certificates are checked against (time.Now when zero).
+	Now time.Time
 }
 
 // Build binds and validates the Snapshot.
@@ -114,8 +120,13 @@ func Build(s *resource.Snapshot, opts Options) *Graph {
 	if opts.SharedSockets {
 		resolvePortSharing(g.Gateways)
 	}
-	g.HTTPRoutes = buildHTTPRoutes(s, ix, g.Gateways, g.ListenerSets)
+	g.HTTPRoutes = buildHTTPRoutes(s, ix, g.Gateways, g.ListenerSets, &g.Warnings)
 	g.BackendTLSPolicies = bindBackendTLS(s, ix, g.HTTPRoutes)
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	g.NextCertificateCheck = checkCertificateValidity(g, now)
 	return g
 }
 

@@ -43,12 +43,19 @@ type Parent struct {
 // Attached reports whether the route is accepted by this parent.
 func (p *Parent) Attached() bool { return p.Accepted.Status == metav1.ConditionTrue }
 
-func buildHTTPRoutes(s *resource.Snapshot, ix *resource.Index, gws []*Gateway, sets []*ListenerSet) []*HTTPRoute {
+func buildHTTPRoutes(s *resource.Snapshot, ix *resource.Index, gws []*Gateway, sets []*ListenerSet, warnings *[]string) []*HTTPRoute {
 	listenerSetParent := listenerSetParents(s, sets)
 	gateways := indexParents(s, gws, s.Gateways)
 	var out []*HTTPRoute
 	for _, obj := range sortedBy(s.HTTPRoutes, func(r *gwv1.HTTPRoute) *metav1.ObjectMeta { return &r.ObjectMeta }) {
 		r := &HTTPRoute{Object: obj}
+		if len(obj.Spec.ParentRefs) == 0 {
+			// No status can carry this: a route has status only per parent.
+			*warnings = append(*warnings, fmt.Sprintf(
+				"HTTPRoute %s/%s: spec.parentRefs is empty, so the route attaches to no Gateway and is not served; add parentRefs: [{name: GATEWAY}]",
+				obj.Namespace, obj.Name))
+			continue
+		}
 		for _, ref := range obj.Spec.ParentRefs {
 			if isListenerSetRef(ref) {
 				if p := listenerSetParent(ref, obj.Namespace); p != nil {

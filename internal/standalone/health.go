@@ -50,7 +50,9 @@ func (r *Runner) refresh() {
 		return
 	}
 	r.ack = r.liveAck(r.ack)
+	before := conditionStates(r.objects)
 	r.objects = r.last.Status(status.Standalone{Answer: r.ack}, r.objects, time.Now())
+	logTransitions(r.log, transitions(before, conditionStates(r.objects)))
 	if r.opts.StatusFile != "" {
 		r.writeStatusFile()
 	}

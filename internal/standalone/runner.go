@@ -47,9 +47,14 @@ type Runner struct {
 	ack     *ir.Ack
 	objects []status.Object
 	diags   []file.Diagnostic
-	ready   bool
-	last    *controlplane.Result // of the last Reconcile, for refresh
-	changed chan struct{}        // see ListenerChanged
+	// problems are the input problems last logged, each logged once.
+	problems []string
+	ready    bool
+	last     *controlplane.Result // of the last Reconcile, for refresh
+	changed  chan struct{}        // see ListenerChanged
+
+	dirty     chan struct{} // the loop's mailbox: reconcile once
+	certTimer *time.Timer   // reconcile when a certificate expires
 }
 
 // New returns a Runner feeding proxy from opts.ConfigDir.
@@ -60,7 +65,8 @@ func New(opts Options, proxy DataPlane) *Runner {
 	if opts.Debounce == 0 {
 		opts.Debounce = 150 * time.Millisecond
 	}
-	return &Runner{opts: opts, loader: file.NewLoader(opts.ConfigDir), proxy: proxy, log: opts.Logger, changed: make(chan struct{}, 1)}
+	return &Runner{opts: opts, loader: file.NewLoader(opts.ConfigDir), proxy: proxy, log: opts.Logger,
+		changed: make(chan struct{}, 1), dirty: make(chan struct{}, 1)}
 }
 
 // Start begins watching the config directory, reconciles once, and then
@@ -68,14 +74,8 @@ func New(opts Options, proxy DataPlane) *Runner {
 // loop's end. Watching starts before the first load, so a change made while
 // it runs is not missed. A first load that fails is returned at once.
 func (r *Runner) Start(ctx context.Context) (<-chan error, error) {
-	dirty := make(chan struct{}, 1)
 	go func() {
-		err := file.Watch(ctx, r.opts.ConfigDir, r.opts.Debounce, func() {
-			select {
-			case dirty <- struct{}{}:
-			default: // a reconcile is already pending
-			}
-		})
+		err := file.Watch(ctx, r.opts.ConfigDir, r.opts.Debounce, r.markDirty)
 		if err != nil {
 			r.log.Error("watching the config directory failed; changes are no longer picked up", "dir", r.opts.ConfigDir, "err", err)
 		}
@@ -88,9 +88,12 @@ func (r *Runner) Start(ctx context.Context) (<-chan error, error) {
 		for {
 			select {
 			case <-ctx.Done():
+				r.mu.Lock()
+				r.scheduleCertCheck(time.Time{})
+				r.mu.Unlock()
 				done <- nil
 				return
-			case <-dirty:
+			case <-r.dirty:
 				if err := r.Reconcile(); err != nil {
 					r.log.Error("reload failed; still serving the previous configuration", "err", err)
 				}
@@ -109,16 +112,11 @@ func (r *Runner) Reconcile() error {
 	if err != nil {
 		return err
 	}
-	for _, d := range diags {
-		r.log.Warn("config input problem", "problem", d.String())
-	}
 	res := controlplane.Compute(snap, graph.Options{BindAddress: r.opts.BindAddress, SharedSockets: true})
-	for _, w := range res.Graph.Warnings {
-		r.log.Warn("config input problem", "problem", w)
-	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	rep := reload{changes: r.loader.LastChanges(), problemsBefore: r.problems}
 	ack := r.ack
 	if r.applied == nil || !sameConfig(r.applied, &res.Config) || (ack != nil && len(ack.ListenerErrors) > 0) {
 		r.version++
@@ -129,14 +127,22 @@ func (r *Runner) Reconcile() error {
 		if a.Error == "" {
 			r.applied = &cfg
 		}
-		r.log.Info("configuration applied", "version", cfg.Version, "listeners", len(cfg.Listeners),
-			"error", a.Error, "listenerErrors", a.ListenerErrors, "took", time.Since(start).Round(time.Microsecond))
+		rep.applied, rep.version, rep.listeners, rep.ack = true, cfg.Version, len(cfg.Listeners), a
+	}
+	if r.applied != nil {
+		rep.serving = r.applied.Version
 	}
 	r.ack = r.liveAck(ack)
 	ack = r.ack
 	r.last = &res
+	before := conditionStates(r.objects)
 	r.objects = res.Status(status.Standalone{Answer: ack}, r.objects, time.Now())
 	r.diags = diags
+	r.problems = ProblemLines(r.loader, diags, res.Graph.Warnings)
+	rep.problems, rep.took = r.problems, time.Since(start)
+	rep.transitions = transitions(before, conditionStates(r.objects))
+	rep.log(r.log)
+	r.scheduleCertCheck(res.Graph.NextCertificateCheck)
 	r.ready = r.applied != nil
 	if r.opts.StatusFile != "" {
 		r.writeStatusFile()

@@ -4,7 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
+	"slices"
 	"time"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -21,6 +21,7 @@ import (
 // order; a duplicate object is reported and the first one kept.
 func (l *Loader) assemble(paths []string, now time.Time) (*resource.Snapshot, []Diagnostic) {
 	snap := &resource.Snapshot{Standalone: true}
+	l.changes = Changes{}
 	var diags []Diagnostic
 	where := map[objKey]string{}
 	live := map[objKey]bool{}
@@ -29,11 +30,15 @@ func (l *Loader) assemble(paths []string, now time.Time) (*resource.Snapshot, []
 		if st == nil {
 			continue
 		}
-		rel, _ := filepath.Rel(l.dir, p)
-		for _, o := range st.objects {
+		rel := l.rel(p)
+		for _, d := range st.docs {
+			if d.obj == nil {
+				continue
+			}
+			o := *d.obj
 			if first, dup := where[o.key]; dup {
-				diags = append(diags, Diagnostic{File: rel, Severity: "warning", Message: fmt.Sprintf(
-					"%s %s is also defined in %s; this copy is ignored", o.key.kind, describe(o.key), first)})
+				diags = append(diags, Diagnostic{File: rel, Document: d.doc.index, Line: d.doc.line, Severity: "warning", Message: fmt.Sprintf(
+					"%s %s is also defined in %s; this copy is ignored: remove one of them or rename it", o.key.kind, describe(o.key), first)})
 				continue
 			}
 			where[o.key] = rel
@@ -44,10 +49,32 @@ func (l *Loader) assemble(paths []string, now time.Time) (*resource.Snapshot, []
 	for k := range l.ids {
 		if !live[k] {
 			delete(l.ids, k) // deleted objects start over if they come back
+			l.changes.Removed = append(l.changes.Removed, k.String())
 		}
 	}
+	l.changes.sort()
 	return snap, diags
 }
+
+// Changes lists the objects ("Kind namespace/name") a Load added, changed
+// (their spec, or for kinds without one their content) or removed.
+type Changes struct {
+	Added, Changed, Removed []string
+}
+
+// Empty reports whether nothing changed.
+func (c Changes) Empty() bool { return len(c.Added)+len(c.Changed)+len(c.Removed) == 0 }
+
+func (c *Changes) sort() {
+	slices.Sort(c.Added)
+	slices.Sort(c.Changed)
+	slices.Sort(c.Removed)
+}
+
+// LastChanges returns what the latest Load changed.
+func (l *Loader) LastChanges() Changes { return l.changes }
+
+func (k objKey) String() string { return k.kind + " " + describe(k) }
 
 func describe(k objKey) string {
 	if k.namespace == "" {
@@ -83,9 +110,11 @@ func (l *Loader) stamp(o object, now time.Time) metav1.Object {
 	case !ok:
 		id = &identity{specHash: hash, generation: 1, created: metav1.NewTime(now.UTC().Truncate(time.Second))}
 		l.ids[o.key] = id
+		l.changes.Added = append(l.changes.Added, o.key.String())
 	case id.specHash != hash:
 		id.specHash = hash
 		id.generation++
+		l.changes.Changed = append(l.changes.Changed, o.key.String())
 	}
 	if obj.GetGeneration() == 0 {
 		obj.SetGeneration(id.generation)

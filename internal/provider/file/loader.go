@@ -3,11 +3,7 @@ package file
 import (
 	"crypto/sha256"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -20,11 +16,13 @@ import (
 )
 
 // Diagnostic is a problem in the input that has no object status to carry
-// it: a file that does not parse, an unknown kind, a duplicate object.
+// it: a document that does not parse, an unknown kind, a duplicate object.
 type Diagnostic struct {
 	File     string `json:"file"`
 	Document int    `json:"document,omitempty"`
-	Line     int    `json:"line,omitempty"`
+	// Line is the file line of the field at fault (of the document when no
+	// field is).
+	Line int `json:"line,omitempty"`
 	// Severity is "error" (content ignored, last good version kept) or
 	// "warning" (content ignored, nothing lost).
 	Severity string `json:"severity"`
@@ -39,20 +37,43 @@ func (d Diagnostic) String() string {
 	return fmt.Sprintf("%s: %s: %s", d.Severity, loc, d.Message)
 }
 
-// Loader reads a directory into Snapshots. It remembers, across loads, the
-// last good objects of each file and the identity of each object (its
-// generation and creation time), so it is meant to be reused.
+// Loader reads a directory (or one file) into Snapshots. It remembers,
+// across loads, the last good version of each document and the identity of
+// each object (its generation and creation time), so it is meant to be reused.
 type Loader struct {
-	dir   string
+	root  string
+	base  string // what Diagnostic.File is relative to
 	now   func() time.Time
 	files map[string]*fileState
 	ids   map[objKey]*identity
+	// changes is what the latest Load changed.
+	changes Changes
 }
 
 type fileState struct {
-	hash     [32]byte
-	objects  []object // last good
-	warnings []Diagnostic
+	hash  [32]byte
+	docs  []docState // by position, as of the last parse
+	diags []Diagnostic
+}
+
+// docState is what one document of a file serves: its object, or the last
+// good version of the same document while it is broken, or nothing.
+type docState struct {
+	id  string
+	obj *object
+	// doc is the document obj was decoded from (kept to locate fields
+	// that warnings name).
+	doc document
+}
+
+func (st *fileState) objects() []object {
+	var out []object
+	for _, d := range st.docs {
+		if d.obj != nil {
+			out = append(out, *d.obj)
+		}
+	}
+	return out
 }
 
 type object struct {
@@ -68,27 +89,35 @@ type identity struct {
 	created    metav1.Time
 }
 
-// NewLoader returns a Loader for dir.
-func NewLoader(dir string) *Loader {
-	return &Loader{dir: dir, now: time.Now, files: map[string]*fileState{}, ids: map[objKey]*identity{}}
+// NewLoader returns a Loader for root, a directory or a single file.
+func NewLoader(root string) *Loader {
+	return &Loader{root: root, base: root, now: time.Now, files: map[string]*fileState{}, ids: map[objKey]*identity{}}
 }
 
-// Load reads the directory. A file that fails to parse contributes the
-// objects of its last good version and an error Diagnostic. Load fails only
-// when the directory itself cannot be read.
+// Load reads the input. A document that fails to parse contributes the
+// last good version of the same document and an error Diagnostic; the other
+// documents of its file are served. Load fails only when --config itself
+// cannot be read.
 func (l *Loader) Load() (*resource.Snapshot, []Diagnostic, error) {
-	paths, err := yamlFiles(l.dir)
+	base, cands, err := inputFiles(l.root)
 	if err != nil {
 		return nil, nil, err
 	}
+	l.base = base
 	var diags []Diagnostic
-	seenFiles := map[string]bool{}
-	for _, p := range paths {
-		seenFiles[p] = true
-		diags = append(diags, l.loadFile(p)...)
+	var paths []string
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if c.skip != "" {
+			diags = append(diags, Diagnostic{File: l.rel(c.path), Severity: "warning", Message: c.skip})
+			continue
+		}
+		seen[c.path] = true
+		paths = append(paths, c.path)
+		diags = append(diags, l.loadFile(c.path)...)
 	}
 	for p := range l.files {
-		if !seenFiles[p] {
+		if !seen[p] {
 			delete(l.files, p)
 		}
 	}
@@ -96,93 +125,109 @@ func (l *Loader) Load() (*resource.Snapshot, []Diagnostic, error) {
 	return snap, append(diags, more...), nil
 }
 
-func yamlFiles(dir string) ([]string, error) {
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && p != dir && strings.HasPrefix(d.Name(), ".") {
-			return filepath.SkipDir // editor and VCS metadata
-		}
-		ext := filepath.Ext(p)
-		if !d.IsDir() && (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(d.Name(), ".") {
-			out = append(out, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading --config directory %s: %w", dir, err)
+func (l *Loader) rel(p string) string {
+	if r, err := filepath.Rel(l.base, p); err == nil {
+		return r
 	}
-	slices.Sort(out)
-	return out, nil
+	return p
 }
 
-// loadFile parses one file when its content changed, keeping the previous
-// objects if it does not parse.
+// loadFile parses one file when its content changed.
 func (l *Loader) loadFile(path string) []Diagnostic {
-	rel, _ := filepath.Rel(l.dir, path)
-	data, err := os.ReadFile(path)
+	rel := l.rel(path)
 	st := l.files[path]
+	if st == nil {
+		st = &fileState{}
+		l.files[path] = st
+	}
+	data, err := readBounded(path)
 	if err != nil {
-		d := Diagnostic{File: rel, Severity: "error", Message: err.Error() + "; serving its last good version"}
-		if st == nil {
-			st = &fileState{}
-			l.files[path] = st
+		what := "; nothing from this file is served until it can be read"
+		if len(st.objects()) > 0 {
+			what = "; serving its last good version"
 		}
-		return append([]Diagnostic{d}, st.warnings...)
+		return append([]Diagnostic{{File: rel, Severity: "error", Message: err.Error() + what}}, st.diags...)
 	}
 	hash := sha256.Sum256(data)
-	if st != nil && st.hash == hash {
-		return st.warnings
+	if st.hash == hash && st.docs != nil {
+		return st.diags
 	}
-	objs, warnings, errs := parseFile(rel, data)
-	if len(errs) > 0 {
-		if st == nil {
-			st = &fileState{}
-			l.files[path] = st
-		}
-		for i := range errs {
-			if st.objects != nil {
-				errs[i].Message += "; serving the file's last good version"
-			} else {
-				errs[i].Message += "; nothing from this file is served until it is fixed"
-			}
-		}
-		return append(errs, warnings...)
-	}
-	l.files[path] = &fileState{hash: hash, objects: objs, warnings: warnings}
-	return warnings
+	st.hash = hash
+	st.docs, st.diags = parseFile(rel, data, st.docs)
+	return st.diags
 }
 
-// parseFile decodes every document of a file. Any bad document makes the
-// whole file bad, so that a half-edited file never serves half of itself.
-func parseFile(rel string, data []byte) (objs []object, warnings, errs []Diagnostic) {
-	for _, doc := range splitDocuments(data) {
-		v, skipped, err := decode(doc)
-		switch {
-		case err != nil:
-			errs = append(errs, Diagnostic{File: rel, Document: doc.index, Line: doc.line, Severity: "error", Message: err.(*decodeError).msg})
-			continue
-		case skipped != "":
-			warnings = append(warnings, Diagnostic{File: rel, Document: doc.index, Line: doc.line, Severity: "warning",
-				Message: fmt.Sprintf("%s is not a kind portico reads; ignored", skipped)})
-			continue
-		}
-		mo := v.(metav1.Object)
-		kind := kindOf(v)
-		if mo.GetName() == "" {
-			errs = append(errs, Diagnostic{File: rel, Document: doc.index, Line: doc.line, Severity: "error",
-				Message: kind + ": metadata.name is required"})
-			continue
-		}
-		if namespaced(kind) && mo.GetNamespace() == "" {
-			mo.SetNamespace("default")
-		}
-		objs = append(objs, object{key: objKey{kind, mo.GetNamespace(), mo.GetName()}, obj: mo})
+// parseFile decodes every document of a file on its own: a broken document
+// serves the last good version of the same document (prev) and the others
+// are served as they are. A document is "the same" when its kind, namespace
+// and name, read leniently, are; when they cannot be read, the document at
+// the same position is.
+func parseFile(rel string, data []byte, prev []docState) ([]docState, []Diagnostic) {
+	docs := splitDocuments(data)
+	results := make([]decoded, len(docs))
+	out := make([]docState, len(docs))
+	claimed := map[string]bool{}
+	for i, doc := range docs {
+		results[i] = decode(doc)
+		out[i].id = docID(results[i].hdr, doc.index)
+		claimed[out[i].id] = true
 	}
-	return objs, warnings, errs
+	lastGood := map[string]*object{}
+	for _, d := range prev {
+		if d.obj != nil {
+			lastGood[d.id] = d.obj
+		}
+	}
+	var diags []Diagnostic
+	for i, doc := range docs {
+		r := results[i]
+		diag := func(sev, msg string, line int) {
+			diags = append(diags, Diagnostic{File: rel, Document: doc.index, Line: line, Severity: sev, Message: msg})
+		}
+		switch {
+		case r.err != nil && r.err.warning:
+			diag("warning", r.err.msg, r.err.line)
+		case r.err != nil:
+			good := lastGood[out[i].id]
+			if good == nil && i < len(prev) && !claimed[prev[i].id] && isPositional(out[i].id) {
+				good = lastGood[prev[i].id] // nameless now: the document that was here
+				out[i].id = prev[i].id
+			}
+			msg := r.err.msg + "; this document is not served until it is fixed"
+			if good != nil {
+				msg = r.err.msg + "; serving its last good version"
+			}
+			out[i].obj = good // its document is gone: Locate does not find it
+			diag("error", msg, r.err.line)
+		default:
+			o := newObject(r.obj)
+			out[i].obj, out[i].doc = &o, doc
+		}
+	}
+	return out, diags
 }
+
+func newObject(mo metav1.Object) object {
+	kind := kindOf(mo)
+	if namespaced(kind) && mo.GetNamespace() == "" {
+		mo.SetNamespace("default")
+	}
+	return object{key: objKey{kind, mo.GetNamespace(), mo.GetName()}, obj: mo}
+}
+
+// docID names a document across edits of its file.
+func docID(h header, index int) string {
+	if h.kind == "" || h.name == "" {
+		return fmt.Sprintf("#%d", index)
+	}
+	ns := h.namespace
+	if ns == "" && namespaced(h.kind) {
+		ns = "default"
+	}
+	return h.kind + " " + ns + "/" + h.name
+}
+
+func isPositional(id string) bool { return len(id) > 0 && id[0] == '#' }
 
 func kindOf(v any) string {
 	switch v.(type) {
@@ -194,6 +239,8 @@ func kindOf(v any) string {
 		return "HTTPRoute"
 	case *gwv1.ReferenceGrant:
 		return "ReferenceGrant"
+	case *gwv1.ListenerSet:
+		return "ListenerSet"
 	case *corev1.Namespace:
 		return "Namespace"
 	case *corev1.Service:
@@ -214,4 +261,15 @@ func kindOf(v any) string {
 
 func namespaced(kind string) bool {
 	return kind != "GatewayClass" && kind != "Namespace" && kind != "ClusterTrustBundle"
+}
+
+// Parse reads one file's bytes, named name, into a Snapshot as Load would
+// (no disk, no last good versions): for tests and fuzzing.
+func Parse(name string, data []byte) (*resource.Snapshot, []Diagnostic) {
+	l := NewLoader(name)
+	l.base = filepath.Dir(name)
+	docs, diags := parseFile(name, data, nil)
+	l.files[name] = &fileState{docs: docs, diags: diags}
+	snap, more := l.assemble([]string{name}, time.Unix(0, 0))
+	return snap, append(diags, more...)
 }

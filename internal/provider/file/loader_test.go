@@ -76,7 +76,7 @@ func TestGenerationBumpsOnlyOnSpecChange(t *testing.T) {
 	}
 }
 
-func TestBadFileKeepsLastGoodVersionAndSaysWhere(t *testing.T) {
+func TestBadDocumentKeepsItsLastGoodVersionOthersServed(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "r.yaml", strings.Replace(route, "%s", `"a.example.com"`, 1))
 	write(t, dir, "other.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n")
@@ -84,7 +84,7 @@ func TestBadFileKeepsLastGoodVersionAndSaysWhere(t *testing.T) {
 	if _, _, err := l.Load(); err != nil {
 		t.Fatal(err)
 	}
-	// The second document has an unknown field on line 9 of the file.
+	// The second document has an unknown field on line 12 of the file.
 	write(t, dir, "r.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n---\n"+
 		strings.Replace(route, "%s", `"b.example.com"`, 1)+"  bogus: true\n")
 	snap, diags, err := l.Load()
@@ -95,31 +95,83 @@ func TestBadFileKeepsLastGoodVersionAndSaysWhere(t *testing.T) {
 		t.Fatalf("want one diagnostic, got %v", diags)
 	}
 	d := diags[0]
-	if d.File != "r.yaml" || d.Document != 2 || d.Line != 5 || d.Severity != "error" ||
-		!strings.Contains(d.Message, `unknown field "spec.bogus"`) || !strings.Contains(d.Message, "last good version") {
-		t.Errorf("diagnostic %+v does not name file, document, line, field and what happens", d)
+	if d.File != "r.yaml" || d.Document != 2 || d.Line != 12 || d.Severity != "error" ||
+		!strings.Contains(d.Message, `HTTPRoute default/r: unknown field "spec.bogus"`) || !strings.Contains(d.Message, "last good version") {
+		t.Errorf("diagnostic %+v does not name file, document, line, object, field and what happens", d)
 	}
 	if len(snap.HTTPRoutes) != 1 || string(snap.HTTPRoutes[0].Spec.Hostnames[0]) != "a.example.com" {
 		t.Errorf("the last good route should still be served: %+v", snap.HTTPRoutes)
 	}
-	if len(snap.Namespaces) != 0 {
-		t.Errorf("nothing of a bad file's new version may be served, got namespaces %v", snap.Namespaces)
+	if len(snap.Namespaces) != 1 {
+		t.Errorf("the good document of the same file is served, got namespaces %v", snap.Namespaces)
 	}
 	if len(snap.Services) != 1 {
 		t.Errorf("other files keep working, got %d services", len(snap.Services))
 	}
 }
 
-func TestYAMLSyntaxErrorGivesFileLine(t *testing.T) {
+func TestBadDocumentAtStartCostsOnlyItself(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "bad.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [unclosed\n")
-	_, diags, err := NewLoader(dir).Load()
+	write(t, dir, "all.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s1}\n---\n"+
+		"apiVersion: v1\nkind: Service\nmetadata: {name: s2}\nspec: {ports: [{port: x}]}\n---\n"+
+		"apiVersion: v1\nkind: Service\nmetadata: {name: s3}\n")
+	snap, diags, err := NewLoader(dir).Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(diags) != 1 || !strings.Contains(diags[0].String(), "bad.yaml: document 2 (line 5)") ||
-		!strings.Contains(diags[0].Message, "line 8") || !strings.Contains(diags[0].Message, "nothing from this file") {
+	if len(snap.Services) != 2 || snap.Services[0].Name != "s1" || snap.Services[1].Name != "s3" {
+		t.Errorf("want s1 and s3 served, got %v", snap.Services)
+	}
+	if len(diags) != 1 || diags[0].Line != 8 || !strings.Contains(diags[0].Message, "Service default/s2: spec.ports[0].port: must be a whole number, not a string") ||
+		!strings.Contains(diags[0].Message, "not served until it is fixed") {
+		t.Errorf("want one error on line 8 naming spec.ports[0].port, got %v", diags)
+	}
+}
+
+func TestNamelessBrokenDocumentKeepsTheOneAtItsPosition(t *testing.T) {
+	dir := t.TempDir()
+	good := "apiVersion: v1\nkind: Service\nmetadata: {name: s1}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s2}\n"
+	write(t, dir, "all.yaml", good)
+	l := NewLoader(dir)
+	if _, _, err := l.Load(); err != nil {
+		t.Fatal(err)
+	}
+	// A syntax error: the second document cannot even be named.
+	write(t, dir, "all.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s1}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: [s2\n")
+	snap, diags, _ := l.Load()
+	if len(snap.Services) != 2 || snap.Services[1].Name != "s2" {
+		t.Errorf("want s1 and the last good s2, got %v", snap.Services)
+	}
+	if len(diags) != 1 || !strings.Contains(diags[0].Message, "serving its last good version") {
+		t.Errorf("want one error keeping the last good version, got %v", diags)
+	}
+	// Broken again, differently: still the last good version.
+	write(t, dir, "all.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s1}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s2}\nspec: 3\n")
+	snap, _, _ = l.Load()
+	if len(snap.Services) != 2 {
+		t.Errorf("want s1 and the last good s2 after a second bad edit, got %v", snap.Services)
+	}
+	// Removing the document removes the object.
+	write(t, dir, "all.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s1}\n")
+	snap, _, _ = l.Load()
+	if len(snap.Services) != 1 {
+		t.Errorf("want only s1 once s2's document is gone, got %v", snap.Services)
+	}
+}
+
+func TestYAMLSyntaxErrorGivesFileLine(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "bad.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [unclosed\n")
+	snap, diags, err := NewLoader(dir).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(diags) != 1 || !strings.Contains(diags[0].String(), "bad.yaml: document 2 (line 8)") ||
+		!strings.Contains(diags[0].Message, "line 8") || !strings.Contains(diags[0].Message, "not served until it is fixed") {
 		t.Errorf("want the file, document and file line of the YAML error, got %v", diags)
+	}
+	if len(snap.Services) != 1 {
+		t.Errorf("the good document is served, got %v", snap.Services)
 	}
 }
 
