@@ -16,6 +16,8 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"portico.dev/portico/internal/crdvalidation"
 )
 
 // document is one YAML document of a file and the line it starts on.
@@ -141,6 +143,10 @@ func decode(doc document) (obj any, skipped string, err error) {
 			msgs = append(msgs, e.Error())
 		}
 		return fail("%s: %s (check the field names against the %s %s schema)", tm.Kind, strings.Join(msgs, "; "), tm.APIVersion, tm.Kind)
+	}
+	// What the API server would refuse is refused here, with its message.
+	if err := crdvalidation.Validate(tm.APIVersion, tm.Kind, js); err != nil {
+		return fail("%v", err)
 	}
 	return upgrade(obj), "", nil
 }
