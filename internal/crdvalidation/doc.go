@@ -40,8 +40,11 @@
 //   - Schemas and CEL programs are built once per process, lazily per kind
 //     and version (sync.OnceValues), and are immutable afterwards; the CEL
 //     cost limits are the API server's (PerCallLimit per rule,
-//     RuntimeCELCostBudget per object). The loader validates a document only
-//     when its file changed.
+//     RuntimeCELCostBudget per object).
+//   - The loader re-parses only files that changed, and Validate remembers
+//     its result per document content (sha256 of apiVersion, kind and JSON;
+//     two generations of at most 32,768 entries), so a reload validates only
+//     the documents that changed.
 //   - Namespaced objects without a namespace are validated in "default", as
 //     the loader places them.
 //   - Quoted string values longer than 256 bytes are shortened in messages
@@ -50,7 +53,12 @@
 //     ConfigMap) and ClusterTrustBundle are not checked: their validation
 //     lives in k8s.io/kubernetes, which is not importable as a library, and
 //     rewriting it by hand is what this package avoids.
-//   - Cost: a few hundred microseconds per route; 100,000 listeners take a
-//     few seconds, once per change of that file, as they would in the API
-//     server (which would refuse the request for its size first).
+//   - Cost: about 1 ms and 280 KB of garbage per HTTPRoute seen first
+//     (BenchmarkValidateRoute), half of it in CEL evaluation, where the
+//     library's schema adaptor (model.Structural.Properties) copies a map of
+//     property schemas on every field access. A first load of 10,000 routes
+//     takes several times longer than without validation; reloads pay only
+//     for changed documents. 100,000 listeners take a few seconds, as they
+//     would in the API server (which would refuse the request for its size
+//     first).
 package crdvalidation

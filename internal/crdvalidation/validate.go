@@ -38,6 +38,9 @@ type InvalidError struct {
 // `Kind.group "name" is invalid: ` (one error, or several in brackets).
 func (e *InvalidError) Error() string {
 	id := e.Name
+	if id == "" {
+		id = "(unnamed)"
+	}
 	if e.Namespace != "" {
 		id = e.Namespace + "/" + e.Name
 	}
@@ -61,6 +64,18 @@ func Validate(apiVersion, kind string, js []byte) error {
 	if !Known(apiVersion, kind) {
 		return nil
 	}
+	key := cacheKey(apiVersion, kind, js)
+	if err, ok := results.get(key); ok {
+		return err
+	}
+	err := validate(apiVersion, kind, js)
+	if _, invalid := err.(*InvalidError); err == nil || invalid {
+		results.put(key, err)
+	}
+	return err
+}
+
+func validate(apiVersion, kind string, js []byte) error {
 	c, err := crds[kind]()
 	if err != nil {
 		return err

@@ -81,6 +81,10 @@ func TestValidate(t *testing.T) {
 		doc:  "apiVersion: gateway.networking.k8s.io/v1\nkind: ReferenceGrant\nmetadata: {name: g, namespace: a.b}\nspec: {from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: x}], to: [{group: '', kind: Service}]}\n",
 		want: `ReferenceGrant a.b/g: metadata.namespace: Invalid value: "a.b": must not contain dots`,
 	}, {
+		name: "no name",
+		doc:  "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {}\nspec: {controllerName: portico.dev/gateway-controller}\n",
+		want: "GatewayClass (unnamed): [metadata.name: Required value: name or generateName is required, " + blocked + "]",
+	}, {
 		name: "wrong type",
 		doc:  gateway("  - {name: a, protocol: HTTP, port: \"80\"}\n"),
 		want: `Gateway edge/gw: [spec.listeners[0].port: Invalid value: "string": spec.listeners[0].port in body must be of type integer: "string", ` + blocked + "]",

@@ -58,9 +58,10 @@ func TestDefaultedObjectsValidate(t *testing.T) {
 	checked := 0
 	for _, in := range inputs {
 		dir := t.TempDir()
-		copyInto(t, in, filepath.Join(dir, "case.yaml"))
-		if base := filepath.Join(filepath.Dir(in), "_base.yaml"); exists(base) {
-			copyInto(t, base, filepath.Join(dir, "_base.yaml"))
+		for name, from := range map[string]string{"case.yaml": in, "_base.yaml": filepath.Join(filepath.Dir(in), "_base.yaml")} {
+			if b, err := os.ReadFile(from); err == nil {
+				write(t, dir, name, string(b))
+			}
 		}
 		snap, _, err := NewLoader(dir).Load()
 		if err != nil {
@@ -88,39 +89,17 @@ func TestDefaultedObjectsValidate(t *testing.T) {
 
 func gatewayAPIObjects(s *resource.Snapshot) []metav1.Object {
 	var out []metav1.Object
-	for _, o := range s.GatewayClasses {
-		out = append(out, o)
-	}
-	for _, o := range s.Gateways {
-		out = append(out, o)
-	}
-	for _, o := range s.ListenerSets {
-		out = append(out, o)
-	}
-	for _, o := range s.HTTPRoutes {
-		out = append(out, o)
-	}
-	for _, o := range s.ReferenceGrants {
-		out = append(out, o)
-	}
-	for _, o := range s.BackendTLSPolicies {
+	out = appendObjects(out, s.GatewayClasses)
+	out = appendObjects(out, s.Gateways)
+	out = appendObjects(out, s.ListenerSets)
+	out = appendObjects(out, s.HTTPRoutes)
+	out = appendObjects(out, s.ReferenceGrants)
+	return appendObjects(out, s.BackendTLSPolicies)
+}
+
+func appendObjects[T metav1.Object](out []metav1.Object, objs []T) []metav1.Object {
+	for _, o := range objs {
 		out = append(out, o)
 	}
 	return out
-}
-
-func copyInto(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
