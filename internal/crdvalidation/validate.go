@@ -37,12 +37,12 @@ type InvalidError struct {
 // Error is "Kind namespace/name: " and then what the API server says after
 // `Kind.group "name" is invalid: ` (one error, or several in brackets).
 func (e *InvalidError) Error() string {
-	id := e.Name
+	id := shorten(e.Name)
 	if id == "" {
 		id = "(unnamed)"
 	}
 	if e.Namespace != "" {
-		id = e.Namespace + "/" + e.Name
+		id = shorten(e.Namespace) + "/" + id
 	}
 	return fmt.Sprintf("%s %s: %v", e.Kind, id, e.Errs.ToAggregate())
 }
@@ -193,9 +193,17 @@ const maxValue = 256
 // bytes.
 func boundValues(errs field.ErrorList) field.ErrorList {
 	for _, e := range errs {
-		if s, ok := e.BadValue.(string); ok && len(s) > maxValue {
-			e.BadValue = fmt.Sprintf("%s... (%d bytes)", strings.ToValidUTF8(s[:maxValue], ""), len(s))
+		if s, ok := e.BadValue.(string); ok {
+			e.BadValue = shorten(s)
 		}
 	}
 	return errs
+}
+
+// shorten returns s, or its first maxValue bytes and its length.
+func shorten(s string) string {
+	if len(s) <= maxValue {
+		return s
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strings.ToValidUTF8(s[:maxValue], ""), len(s))
 }

@@ -85,6 +85,10 @@ func TestValidate(t *testing.T) {
 		doc:  "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {}\nspec: {controllerName: portico.dev/gateway-controller}\n",
 		want: "GatewayClass (unnamed): [metadata.name: Required value: name or generateName is required, " + blocked + "]",
 	}, {
+		name: "no name, in a namespace",
+		doc:  "apiVersion: gateway.networking.k8s.io/v1\nkind: ReferenceGrant\nmetadata: {namespace: ns}\nspec: {from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: x}], to: [{group: '', kind: Service}]}\n",
+		want: "ReferenceGrant ns/(unnamed): metadata.name: Required value: name or generateName is required",
+	}, {
 		name: "wrong type",
 		doc:  gateway("  - {name: a, protocol: HTTP, port: \"80\"}\n"),
 		want: `Gateway edge/gw: [spec.listeners[0].port: Invalid value: "string": spec.listeners[0].port in body must be of type integer: "string", ` + blocked + "]",
@@ -151,6 +155,10 @@ func TestLongValuesShortened(t *testing.T) {
 	doc := route("  - matches: [{path: {type: " + long + ", value: /}}]\n")
 	got := validateYAML(t, doc)
 	if len(got) > 2000 || !strings.Contains(got, strings.Repeat("a", 256)+"... (100000 bytes)") {
+		t.Errorf("message of %d bytes: %.600s", len(got), got)
+	}
+	doc = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: " + long + "}\nspec: {controllerName: portico.dev/gateway-controller}\n"
+	if got := validateYAML(t, doc); len(got) > 2000 || !strings.HasPrefix(got, "GatewayClass "+strings.Repeat("a", 256)+"... (100000 bytes): ") {
 		t.Errorf("message of %d bytes: %.600s", len(got), got)
 	}
 }
