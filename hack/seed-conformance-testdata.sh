@@ -17,9 +17,13 @@ header() { printf '# Source: sigs.k8s.io/gateway-api/conformance@%s %s (Apache-2
 { header base/manifests.yaml
   printf 'apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: portico\nspec:\n  controllerName: portico.dev/gateway-controller\n---\n'
   sed 's/{GATEWAY_CLASS_NAME}/portico/g' "$src/base/manifests.yaml"; } > "$dst/_base.yaml"
+# The suite replaces the static-address placeholders before it applies the
+# manifest (the CRD refuses them): with the addresses test/conformance gives
+# it (UsableNetworkAddresses, UnusableNetworkAddresses).
 for f in "$src"/tests/httproute-*.yaml "$src"/tests/gateway-*.yaml "$src"/tests/listenerset-*.yaml "$src"/tests/backendtlspolicy*.yaml; do
   name=$(basename "$f" .yaml)
-  { header "tests/$name.yaml"; sed 's/{GATEWAY_CLASS_NAME}/portico/g' "$f"; } > "$dst/$name.in.yaml"
+  { header "tests/$name.yaml"; sed -e 's/{GATEWAY_CLASS_NAME}/portico/g' \
+      -e 's/"PLACEHOLDER_USABLE_ADDRS"/"10.245.250.1"/' -e 's/"PLACEHOLDER_UNUSABLE_ADDRS"/"192.0.2.1"/' "$f"; } > "$dst/$name.in.yaml"
 done
 
 # Some objects are not in the manifests: the suite creates them at run time

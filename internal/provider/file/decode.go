@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -19,6 +20,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	yamlv3 "go.yaml.in/yaml/v3"
+
+	"portico.dev/portico/internal/crdvalidation"
 )
 
 // document is one YAML document of a file and the line it starts on.
@@ -205,6 +208,16 @@ func decode(doc document) (d decoded) {
 		}
 		return fail(lineOf(top, path, doc), "%s: %s%s; check the field name and its indentation against the %s %s reference",
 			h, e, more, h.apiVersion, h.kind)
+	}
+	// What the API server would refuse is refused here, with its message,
+	// at the line of the first field it names.
+	if err := crdvalidation.Validate(h.apiVersion, h.kind, js); err != nil {
+		line := h.kindLine
+		var ie *crdvalidation.InvalidError
+		if errors.As(err, &ie) && len(ie.Errs) > 0 {
+			line = lineOf(top, parsePath(ie.Errs[0].Field), doc)
+		}
+		return fail(line, "%v", err)
 	}
 	mo, ok := upgrade(obj).(metav1.Object)
 	if !ok {
