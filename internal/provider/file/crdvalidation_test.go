@@ -15,7 +15,8 @@ import (
 
 // TestLoadRefusesWhatTheCRDRefuses: a document the API server would refuse
 // is not stored and gets an error naming the file, the document, the object
-// and the API server's message; the other files are kept.
+// and the API server's message at the line of the field; the other files
+// are kept.
 func TestLoadRefusesWhatTheCRDRefuses(t *testing.T) {
 	dir := t.TempDir()
 	gw := func(name, port string) string {
@@ -31,8 +32,8 @@ func TestLoadRefusesWhatTheCRDRefuses(t *testing.T) {
 	if len(snap.Gateways) != 1 || snap.Gateways[0].Name != "good" {
 		t.Errorf("gateways %v, want only default/good", names(snap))
 	}
-	want := Diagnostic{File: "bad.yaml", Document: 1, Line: 1, Severity: "error", Message: "Gateway default/bad: spec.listeners[0].port: Invalid value: 70000: " +
-		"spec.listeners[0].port in body should be less than or equal to 65535; nothing from this file is served until it is fixed"}
+	want := Diagnostic{File: "bad.yaml", Document: 1, Line: 6, Severity: "error", Message: "Gateway default/bad: spec.listeners[0].port: Invalid value: 70000: " +
+		"spec.listeners[0].port in body should be less than or equal to 65535; this document is not served until it is fixed"}
 	if len(diags) != 1 || diags[0] != want {
 		t.Errorf("diagnostics %+v\nwant [%+v]", diags, want)
 	}

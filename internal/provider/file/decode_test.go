@@ -97,7 +97,7 @@ spec:
 func TestLocateFindsTheFieldOfAWarning(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "gw.yaml", "# comment\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: ns}\nspec:\n"+
-		"  gatewayClassName: other\n  listeners:\n  - name: http\n    port: 80\n    protocol: HTTP\n  - name: https\n    port: 443\n    protocol: HTTPS\n    tls: {}\n")
+		"  gatewayClassName: other\n  listeners:\n  - name: http\n    port: 80\n    protocol: HTTP\n  - name: https\n    port: 443\n    protocol: HTTPS\n    tls: {certificateRefs: [{name: missing}]}\n")
 	l := NewLoader(dir)
 	if _, _, err := l.Load(); err != nil {
 		t.Fatal(err)
