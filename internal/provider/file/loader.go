@@ -104,17 +104,32 @@ func (l *Loader) Load() (*resource.Snapshot, []Diagnostic, error) {
 		return nil, nil, err
 	}
 	l.base = base
-	var diags []Diagnostic
+	// Files are read and decoded in parallel (each into its own state),
+	// their diagnostics kept in the order of the files.
 	var paths []string
+	perCand := make([][]Diagnostic, len(cands))
+	states := make([]*fileState, len(cands))
 	seen := map[string]bool{}
-	for _, c := range cands {
+	for i, c := range cands {
 		if c.skip != "" {
-			diags = append(diags, Diagnostic{File: l.rel(c.path), Severity: "warning", Message: c.skip})
+			perCand[i] = []Diagnostic{{File: l.rel(c.path), Severity: "warning", Message: c.skip}}
 			continue
 		}
 		seen[c.path] = true
 		paths = append(paths, c.path)
-		diags = append(diags, l.loadFile(c.path)...)
+		if states[i] = l.files[c.path]; states[i] == nil {
+			states[i] = &fileState{}
+			l.files[c.path] = states[i]
+		}
+	}
+	forEach(len(cands), func(i int) {
+		if states[i] != nil {
+			perCand[i] = l.loadFile(cands[i].path, states[i])
+		}
+	})
+	var diags []Diagnostic
+	for _, d := range perCand {
+		diags = append(diags, d...)
 	}
 	for p := range l.files {
 		if !seen[p] {
@@ -133,13 +148,8 @@ func (l *Loader) rel(p string) string {
 }
 
 // loadFile parses one file when its content changed.
-func (l *Loader) loadFile(path string) []Diagnostic {
+func (l *Loader) loadFile(path string, st *fileState) []Diagnostic {
 	rel := l.rel(path)
-	st := l.files[path]
-	if st == nil {
-		st = &fileState{}
-		l.files[path] = st
-	}
 	data, err := readBounded(path)
 	if err != nil {
 		what := "; nothing from this file is served until it can be read"
@@ -167,8 +177,8 @@ func parseFile(rel string, data []byte, prev []docState) ([]docState, []Diagnost
 	results := make([]decoded, len(docs))
 	out := make([]docState, len(docs))
 	claimed := map[string]bool{}
+	forEach(len(docs), func(i int) { results[i] = decode(docs[i]) })
 	for i, doc := range docs {
-		results[i] = decode(doc)
 		out[i].id = docID(results[i].hdr, doc.index)
 		claimed[out[i].id] = true
 	}
