@@ -38,7 +38,7 @@ spec:
 	if code != 1 {
 		t.Errorf("portico status exited %d, want 1\nstderr:\n%s", code, stderr)
 	}
-	const msg = "error: bad.yaml: document 1 (line 1): Gateway default/bad: spec.listeners[0].port: Invalid value: 70000: " +
+	const msg = "error: bad.yaml: document 1 (line 8): Gateway default/bad: spec.listeners[0].port: Invalid value: 70000: " +
 		"spec.listeners[0].port in body should be less than or equal to 65535"
 	if !strings.Contains(stderr, msg) {
 		t.Errorf("stderr does not report the invalid Gateway as the API server would:\nwant %s\ngot:\n%s", msg, stderr)
