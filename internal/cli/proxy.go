@@ -45,6 +45,7 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "file holding the bearer token the controller requires")
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	upTimeout := fs.Duration("upstream-timeout", proxy.DefaultUpstreamTimeout, "how long to wait for an upstream's response head on routes that set no timeouts (0: forever)")
 	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only); default from $"+proxy.EngineEnv)
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -91,7 +92,7 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portico proxy: --http-engine: %v\n", err)
 		return 2
 	}
-	px := proxy.New(proxy.Options{Logger: log, DrainTimeout: *drain, Engine: engine})
+	px := proxy.New(proxy.Options{Logger: log, UpstreamTimeout: upstreamTimeout(*upTimeout), DrainTimeout: *drain, Engine: engine})
 	client := &configsync.Client{URL: *controller, Gateway: *gateway, ProxyID: *proxyID, Token: token, Log: log}
 	src := &proxySource{px: px, client: client}
 	var adminSrv *http.Server
@@ -201,3 +202,12 @@ func (s *proxySource) Status() []status.Object        { return nil }
 func (s *proxySource) Diagnostics() []file.Diagnostic { return nil }
 
 var _ admin.Source = (*proxySource)(nil)
+
+// upstreamTimeout turns the --upstream-timeout flag into
+// proxy.Options.UpstreamTimeout: 0 on the command line means none.
+func upstreamTimeout(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
+}

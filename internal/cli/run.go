@@ -27,6 +27,7 @@ func runCmd(args []string, _, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	pprofOn := fs.Bool("pprof", false, "also serve Go profiles under /debug/pprof/ on the admin address")
+	upTimeout := fs.Duration("upstream-timeout", proxy.DefaultUpstreamTimeout, "how long to wait for an upstream's response head on routes that set no timeouts (0: forever)")
 	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only); default from $"+proxy.EngineEnv)
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -55,7 +56,7 @@ func runCmd(args []string, _, stderr io.Writer) int {
 	// The stages, in order: the proxy (data plane) first so the first
 	// reconcile has somewhere to apply; then the runner (file provider ->
 	// compute -> apply -> status); then the admin API that shows them.
-	px := proxy.New(proxy.Options{Logger: log, Engine: engine})
+	px := proxy.New(proxy.Options{Logger: log, UpstreamTimeout: upstreamTimeout(*upTimeout), Engine: engine})
 	runner := standalone.New(standalone.Options{ConfigDir: *dir, BindAddress: *bind, StatusFile: *statusFile, Logger: log}, px)
 	errc, err := runner.Start(ctx)
 	if err != nil {

@@ -33,7 +33,15 @@ type Options struct {
 	// (defaults: backend.DefaultMirrorTimeout, DefaultMirrorConcurrency).
 	MirrorTimeout     time.Duration
 	MirrorConcurrency int
+	// UpstreamTimeout bounds the wait for an upstream's response head,
+	// from the request's write, on rules that set no timeouts (0:
+	// DefaultUpstreamTimeout, negative: none). See the package doc.
+	UpstreamTimeout time.Duration
 }
+
+// DefaultUpstreamTimeout is Options.UpstreamTimeout's default: nginx's
+// proxy_read_timeout.
+const DefaultUpstreamTimeout = 60 * time.Second
 
 // Proxy serves the listeners of the last Config it accepted.
 type Proxy struct {
@@ -41,6 +49,7 @@ type Proxy struct {
 	engine       Engine
 	listen       func(ctx context.Context, network, address string) (net.Listener, error)
 	drainTimeout time.Duration
+	upTimeout    time.Duration // the default upstream timeout (0: none)
 	pool         *backend.Pool
 	fast         *h1.Pool // the HTTP/1.1 engine's upstream connections
 	mirrors      *backend.MirrorLimiter
@@ -72,6 +81,12 @@ func New(opts Options) *Proxy {
 	}
 	if p.drainTimeout <= 0 {
 		p.drainTimeout = DefaultDrainTimeout
+	}
+	switch p.upTimeout = opts.UpstreamTimeout; {
+	case p.upTimeout == 0:
+		p.upTimeout = DefaultUpstreamTimeout
+	case p.upTimeout < 0:
+		p.upTimeout = 0
 	}
 	p.pool = backend.NewPool(p.log)
 	p.fast = h1.NewPool()
@@ -146,7 +161,7 @@ func (p *Proxy) Apply(cfg *ir.Config) ir.Ack {
 // build makes the generation of every listener of cfg, or fails naming the
 // listener at fault. It leaves running sockets alone.
 func (p *Proxy) build(cfg *ir.Config) (map[string]*generation, map[backend.Key]struct{}, map[string]struct{}, error) {
-	b := &builder{up: p.pool.NewBuilder(), mirrors: p.mirrors, fast: p.fast, fastKeys: map[string]struct{}{}}
+	b := &builder{up: p.pool.NewBuilder(), mirrors: p.mirrors, fast: p.fast, fastKeys: map[string]struct{}{}, upstreamTimeout: p.upTimeout}
 	gens := make(map[string]*generation, len(cfg.Listeners))
 	for i := range cfg.Listeners {
 		l := &cfg.Listeners[i]

@@ -18,6 +18,10 @@ import (
 type Policy struct {
 	Timeouts ir.Timeouts
 	Retry    *ir.Retry
+	// HeadTimeout bounds each attempt's wait for the response head (from
+	// the request's write; the body is not bounded) when the rule sets
+	// no timeouts; 0: none.
+	HeadTimeout time.Duration
 }
 
 // Builder builds the upstream handlers of one configuration generation and

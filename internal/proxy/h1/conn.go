@@ -1,6 +1,7 @@
 package h1
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -64,6 +65,24 @@ type conn struct {
 	// will announce. Set before the connection is served.
 	wait    *readiness.Waiter
 	drained bool
+
+	// link aborts the upstream exchange in progress when the client goes
+	// away; cancelReq, when set, cancels the fallback request's context.
+	// hangup (both) runs on the readiness poller when the peer hangs up,
+	// seen by wait (cleartext) or by watch (TLS: hang-ups only).
+	link      Link
+	cancelReq atomic.Pointer[context.CancelFunc]
+	watch     *readiness.Waiter
+}
+
+// hangup is the readiness hook of the client socket: the client closed
+// (or half-closed) or reset its connection, so nobody will read the answer
+// in progress.
+func (c *conn) hangup() {
+	c.link.Cancel()
+	if f := c.cancelReq.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // bufs recycles the buffers of finished connections.
@@ -74,7 +93,7 @@ type connBufs struct{ buf, out, up []byte }
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc, proto: "http", remoteAddr: nc.RemoteAddr().String()}
 	if s.cfg.TLS == nil { // TLS buffers records: socket readiness would mislead
-		c.wait = readiness.Register(nc)
+		c.wait = readiness.RegisterHooks(nc, readiness.Hooks{OnHangup: c.hangup}, true)
 	}
 	if host, _, err := net.SplitHostPort(c.remoteAddr); err == nil {
 		c.clientIP = host
@@ -102,6 +121,9 @@ func (c *conn) serve() {
 		}
 		c.tls, c.proto = &cs, "https"
 		c.req.sni = cs.ServerName
+		if raw := tc.NetConn(); raw != nil {
+			c.watch = readiness.RegisterHooks(raw, readiness.Hooks{OnHangup: c.hangup}, false)
+		}
 	}
 	b := bufs.Get().(*connBufs)
 	if b.buf == nil {
@@ -114,6 +136,7 @@ func (c *conn) serve() {
 			c.srv.log.Error("panic serving connection", "remote", c.remoteAddr, "panic", v, "stack", string(debug.Stack()))
 		}
 		c.wait.Close()
+		c.watch.Close()
 		if handedOff {
 			return
 		}

@@ -3,6 +3,7 @@ package h1
 import (
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"time"
 )
@@ -14,14 +15,15 @@ import (
 // Pick is a Route's choice for one request: a backend (its header edits)
 // and one of its endpoints.
 type Pick struct {
-	be *routeBackend
-	ep *Endpoint
+	be   *routeBackend
+	ep   *Endpoint
+	head time.Duration // the head timeout (0: none)
 }
 
 // Pick chooses a backend by weight, then its next endpoint.
 func (rt *Route) Pick() Pick {
 	be, ep := rt.pick()
-	return Pick{be: be, ep: ep}
+	return Pick{be: be, ep: ep, head: rt.headTimeout}
 }
 
 // RequestEdits and ResponseEdits are the picked backend's header edits
@@ -112,6 +114,7 @@ type Failure struct {
 // The zero value is ready; an Exchange may be reused after Release.
 type Exchange struct {
 	uc     *upConn
+	link   *Link
 	resp   response
 	method string
 	ch     chunked
@@ -124,10 +127,12 @@ type Exchange struct {
 // endpoint and reads the final response head (1xx answers are dropped). A
 // reused connection that fails before any response byte is retried once
 // on a new one when retryable. On failure the exchange is over and the
-// answer to give is returned.
-func (x *Exchange) Do(p Pick, method string, head, body []byte, attempt, request time.Time, retryable bool, log *slog.Logger) *Failure {
-	x.method = method
-	uc, f := roundTrip(p.ep, head, body, attempt, request, retryable, &x.resp, nil, log)
+// answer to give is returned (Status 0: none, the client went away).
+// link (may be nil) cancels the exchange when the client goes away, until
+// Release.
+func (x *Exchange) Do(p Pick, method string, head, body []byte, attempt, request time.Time, retryable bool, link *Link, log *slog.Logger) *Failure {
+	x.method, x.link = method, link
+	uc, f := roundTrip(p.ep, head, body, attempt, request, p.head, retryable, &x.resp, nil, link, log)
 	if f != nil {
 		return &Failure{Status: f.status, Body: f.body}
 	}
@@ -269,7 +274,7 @@ func (x *Exchange) Release() {
 		return
 	}
 	x.uc = nil
-	if x.done && x.in != frameClose && !uc.broken && !x.resp.close {
+	if x.link.detach() && x.done && x.in != frameClose && !uc.broken && !x.resp.close {
 		uc.ep.put(uc)
 		return
 	}
@@ -280,11 +285,17 @@ func (x *Exchange) Release() {
 // final response head into resp (1xx answers go to c's client, or are
 // dropped when c is nil). A reused
 // connection that fails before any response byte is retried once on a new
-// one when retryable. It returns the connection, or the answer to give
-// when the exchange failed.
-func roundTrip(ep *Endpoint, head, body []byte, deadline, reqDeadline time.Time, retryable bool, resp *response,
-	c *conn, log *slog.Logger) (*upConn, *failureAnswer) {
+// one when retryable. headTO (0: none) bounds the wait for the response
+// head from the request's write. While link holds it, the connection is
+// aborted when the client goes away (it stays in link when this returns
+// it). It returns the connection, or the answer to give when the exchange
+// failed (status 0: none, the client went away).
+func roundTrip(ep *Endpoint, head, body []byte, deadline, reqDeadline time.Time, headTO time.Duration, retryable bool, resp *response,
+	c *conn, link *Link, log *slog.Logger) (*upConn, *failureAnswer) {
 	for attempt := 0; ; attempt++ {
+		if link.Gone() {
+			return nil, &clientGone
+		}
 		uc, err := ep.get(deadline, retryable)
 		if err != nil {
 			log.Debug("upstream connect failed", "endpoint", ep.addr, "err", err)
@@ -295,6 +306,8 @@ func roundTrip(ep *Endpoint, head, body []byte, deadline, reqDeadline time.Time,
 			_ = uc.nc.SetDeadline(deadline)
 			uc.deadline = deadline
 		}
+		link.attach(uc)
+		uc.armHead(headTO)
 		var got bool
 		werr := uc.send(head, body)
 		if c == nil {
@@ -316,13 +329,20 @@ func roundTrip(ep *Endpoint, head, body []byte, deadline, reqDeadline time.Time,
 				err = dropInformational(uc, resp, &got)
 			}
 		}
+		if uc.disarmHead(headTO) && err == nil {
+			err = os.ErrDeadlineExceeded // the head came as the timeout expired
+		}
 		if err == nil {
 			if werr != nil {
 				uc.broken = true
 			}
 			return uc, nil
 		}
+		link.detach()
 		uc.close()
+		if err == errClientAborted {
+			return nil, &clientGone
+		}
 		if attempt == 0 && uc.reused && !got && retryable && !isTimeout(err) {
 			continue // a keep-alive connection the upstream had closed
 		}

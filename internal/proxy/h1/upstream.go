@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -96,6 +97,8 @@ type upConn struct {
 	wait     *readiness.Waiter
 	drained  bool
 	deadline time.Time // the deadline set on nc (zero: none), for wait
+
+	aborted atomic.Int32 // why abort stopped it (abortNone: it did not)
 }
 
 // close closes the connection.
@@ -141,7 +144,9 @@ func (e *Endpoint) get(deadline time.Time, retryable bool) (*upConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &upConn{nc: nc, ep: e, buf: make([]byte, upstreamBufSize), wait: readiness.Register(nc)}, nil
+	uc := &upConn{nc: nc, ep: e, buf: make([]byte, upstreamBufSize)}
+	uc.wait = readiness.RegisterHooks(nc, readiness.Hooks{OnExpire: uc.expire}, true)
+	return uc, nil
 }
 
 // put returns uc to the idle list, or closes it.
@@ -195,7 +200,7 @@ func (uc *upConn) fill(compact bool) error {
 	}
 	if uc.drained {
 		if err := uc.wait.Wait(uc.deadline); err != nil {
-			return os.ErrDeadlineExceeded // the only way Wait fails here
+			return uc.abortErr(os.ErrDeadlineExceeded) // aborted, or the deadline
 		}
 	}
 	p := uc.buf[uc.w:]
@@ -205,7 +210,7 @@ func (uc *upConn) fill(compact bool) error {
 	if n > 0 {
 		return nil
 	}
-	return err
+	return uc.abortErr(err)
 }
 
 // alive reports whether nc has neither been closed by its peer nor holds
