@@ -125,6 +125,9 @@ func (NetHTTP) NewServer(h http.Handler, cfg ServerConfig) Server {
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return base },
+		// net/http allows MaxHeaderBytes plus 4 KiB of reads for a head:
+		// this makes it h1's 64 KiB.
+		MaxHeaderBytes: h1.MaxHead - 4<<10,
 		Protocols:         new(http.Protocols),
 	}
 	srv.Protocols.SetHTTP1(true)

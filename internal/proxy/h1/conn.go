@@ -216,6 +216,11 @@ func (c *conn) readRequest() *reqError {
 				continue
 			}
 			end, next := headEnd(data, scan)
+			if end > maxHead {
+				// However it arrived: in one read the buffer may have
+				// grown past the limit before the end was seen.
+				return errTooLarge
+			}
 			if end > 0 {
 				return parseRequest(data[:end], &c.req)
 			}
