@@ -128,7 +128,7 @@ func (NetHTTP) NewServer(h http.Handler, cfg ServerConfig) Server {
 		// net/http allows MaxHeaderBytes plus 4 KiB of reads for a head:
 		// this makes it h1's 64 KiB.
 		MaxHeaderBytes: h1.MaxHead - 4<<10,
-		Protocols:         new(http.Protocols),
+		Protocols:      new(http.Protocols),
 	}
 	srv.Protocols.SetHTTP1(true)
 	if cfg.TLS != nil {

@@ -2,9 +2,9 @@ package backend
 
 import (
 	"context"
-	"io"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net/http"
