@@ -104,10 +104,20 @@ func (e H1) NewServer(h http.Handler, cfg ServerConfig) Server {
 	return h1.NewServer(c)
 }
 
-// NetHTTP is the Engine built on net/http. Its Shutdown is net/http's,
-// which waits up to 5-6 s for a connection that has not sent a request
-// yet (a spare a client dialed) before counting it idle; H1 closes those
-// at once.
+// NetHTTP is the Engine built on net/http, kept for debugging and for
+// comparison with H1: do not expose it to untrusted clients. net/http's
+// HTTP/1.1 parser repairs what H1 refuses (Content-Length with
+// Transfer-Encoding: chunked wins; duplicate equal Content-Lengths, bare
+// LF line ends and obs-fold are accepted), and a net.Conn wrapper that
+// re-parsed every head with h1's parser would hide the *tls.Conn net/http
+// needs for ALPN h2 and Request.TLS. What both engines share is applied
+// here too: the 64 KiB head limit (MaxHeaderBytes counts 4 KiB more than
+// it says), the backend's refusal of malformed bodies (400) and of
+// hop-by-hop fields, the default upstream timeout, and the cancellation
+// of a request whose client went away (net/http cancels its context).
+// Its Shutdown is net/http's, which waits up to 5-6 s for a connection
+// that has not sent a request yet (a spare a client dialed) before
+// counting it idle; H1 closes those at once.
 type NetHTTP struct{}
 
 func (NetHTTP) NewServer(h http.Handler, cfg ServerConfig) Server {
