@@ -67,11 +67,13 @@ type conn struct {
 	drained bool
 
 	// link aborts the upstream exchange in progress when the client goes
-	// away; cancelReq, when set, cancels the fallback request's context.
-	// hangup (both) runs on the readiness poller when the peer hangs up,
-	// seen by wait (cleartext) or by watch (TLS: hang-ups only).
+	// away; cancelReq (under cancelMu), when set, cancels the fallback
+	// request's context. hangup (both) runs on the readiness poller when
+	// the peer hangs up, seen by wait (cleartext) or by watch (TLS:
+	// hang-ups only).
 	link      Link
-	cancelReq atomic.Pointer[context.CancelFunc]
+	cancelMu  sync.Mutex
+	cancelReq context.CancelFunc
 	watch     *readiness.Waiter
 }
 
@@ -80,8 +82,21 @@ type conn struct {
 // in progress.
 func (c *conn) hangup() {
 	c.link.Cancel()
-	if f := c.cancelReq.Load(); f != nil {
-		(*f)()
+	c.cancelMu.Lock()
+	if c.cancelReq != nil {
+		c.cancelReq()
+	}
+	c.cancelMu.Unlock()
+}
+
+// setCancel sets (nil: clears) the fallback request's cancel function;
+// when the client is gone already, it is called at once.
+func (c *conn) setCancel(f context.CancelFunc) {
+	c.cancelMu.Lock()
+	c.cancelReq = f
+	c.cancelMu.Unlock()
+	if f != nil && c.link.Gone() {
+		f()
 	}
 }
 

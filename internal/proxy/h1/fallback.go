@@ -33,12 +33,9 @@ func (c *conn) fallback() (keep, hijacked bool) {
 	hr = hr.WithContext(ctx)
 	// The context ends when the client goes away (the readiness hook),
 	// as net/http's does: the upstream call is then cancelled.
-	c.cancelReq.Store(&cancel)
-	if c.link.Gone() {
-		cancel()
-	}
+	c.setCancel(cancel)
 	aborted := c.runHandler(w, hr)
-	c.cancelReq.Store(nil)
+	c.setCancel(nil)
 	cancel()
 	if w.hijacked {
 		return false, true
