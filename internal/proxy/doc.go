@@ -56,9 +56,10 @@
 //     the others run the http.Handler with h2's net/http-like
 //     ResponseWriter.
 //
-// NetHTTP serves everything with net/http. It is a debugging and
-// comparison engine, not for untrusted clients: its HTTP/1.1 parser
-// accepts ambiguous framing that H1 refuses (see NetHTTP). It serves:
+// NetHTTP serves everything with net/http, behind h1's parser: each
+// connection is read through an h1.Guard, so net/http only sees requests
+// H1 accepts and agrees with it on where each ends (one framing policy
+// for both engines, see NetHTTP). It serves:
 //
 //   - HTTP sockets: HTTP/1.1, and HTTP/2 cleartext (h2c) both with prior
 //     knowledge (net/http's native unencrypted HTTP/2) and by

@@ -104,17 +104,19 @@ func (e H1) NewServer(h http.Handler, cfg ServerConfig) Server {
 	return h1.NewServer(c)
 }
 
-// NetHTTP is the Engine built on net/http, kept for debugging and for
-// comparison with H1: do not expose it to untrusted clients. net/http's
-// HTTP/1.1 parser repairs what H1 refuses (Content-Length with
+// NetHTTP is the Engine built on net/http, with H1's framing policy:
+// net/http's HTTP/1.1 parser repairs what H1 refuses (Content-Length with
 // Transfer-Encoding: chunked wins; duplicate equal Content-Lengths, bare
-// LF line ends and obs-fold are accepted), and a net.Conn wrapper that
-// re-parsed every head with h1's parser would hide the *tls.Conn net/http
-// needs for ALPN h2 and Request.TLS. What both engines share is applied
-// here too: the 64 KiB head limit (MaxHeaderBytes counts 4 KiB more than
-// it says), the backend's refusal of malformed bodies (400) and of
-// hop-by-hop fields, the default upstream timeout, and the cancellation
-// of a request whose client went away (net/http cancels its context).
+// LF line ends and obs-fold are accepted), so every connection is read
+// through an h1.Guard, which checks each head with h1's parser and
+// follows the body framing, answering what H1 refuses as H1 does (see
+// nethttp_guard.go). TLS is terminated under the guard: net/http sees
+// cleartext and serves ALPN h2 as unencrypted HTTP/2; Request.TLS is set
+// from the guard. The 64 KiB head limit is the guard's (MaxHeaderBytes,
+// which counts 4 KiB more than it says, is set to the same). Shared with
+// H1 through the handler: malformed bodies answered 400, no hop-by-hop
+// field to the backend, the default upstream timeout, cancellation when
+// the client goes away (net/http cancels the request context).
 // Its Shutdown is net/http's, which waits up to 5-6 s for a connection
 // that has not sent a request yet (a spare a client dialed) before
 // counting it idle; H1 closes those at once.
@@ -140,14 +142,17 @@ func (NetHTTP) NewServer(h http.Handler, cfg ServerConfig) Server {
 		MaxHeaderBytes: h1.MaxHead - 4<<10,
 		Protocols:      new(http.Protocols),
 	}
+	// Every connection is an h1.Guard (see guardedListener), TLS included:
+	// net/http sees cleartext, and serves HTTP/2 (ALPN h2 or prior
+	// knowledge) as unencrypted HTTP/2 on it.
 	srv.Protocols.SetHTTP1(true)
-	if cfg.TLS != nil {
-		srv.Protocols.SetHTTP2(true)
-	} else {
-		// Prior knowledge is native to net/http; "Upgrade: h2c" is not, so
-		// the h2c package takes those requests over.
-		srv.Protocols.SetUnencryptedHTTP2(true)
-		srv.Handler = h2c.NewHandler(h, &http2.Server{IdleTimeout: idleTimeout})
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	srv.ConnContext = guardContext
+	srv.Handler = withGuardTLS(h)
+	if cfg.TLS == nil {
+		// "Upgrade: h2c" is not native to net/http: the h2c package takes
+		// those requests over.
+		srv.Handler = h2c.NewHandler(srv.Handler, &http2.Server{IdleTimeout: idleTimeout})
 	}
 	return &netHTTPServer{srv: srv, tls: cfg.TLS}
 }
@@ -158,12 +163,9 @@ type netHTTPServer struct {
 }
 
 func (s *netHTTPServer) Serve(ln net.Listener) error {
-	if s.tls != nil {
-		// Wrapping the listener (rather than ServeTLS) keeps the per-
-		// ClientHello config; net/http still takes h2 from ALPN.
-		ln = tls.NewListener(ln, s.tls)
-	}
-	return s.srv.Serve(ln)
+	// TLS in the listener (rather than ServeTLS) keeps the per-ClientHello
+	// config.
+	return s.srv.Serve(guardedListener{Listener: ln, tls: s.tls})
 }
 
 func (s *netHTTPServer) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }

@@ -308,21 +308,31 @@ func (c *conn) handle() (keep, handedOff bool) {
 // writeError answers a request the server refuses, then the connection is
 // closed.
 func (c *conn) writeError(status int, msg string) {
-	c.out = appendStatusLine(c.out[:0], 1, status)
-	c.out = append(c.out, "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"...)
-	body := statusText(status) + ": " + msg + "\n"
-	c.out = appendContentLength(c.out, int64(len(body)))
-	c.out = append(c.out, "\r\n"...)
-	c.out = append(c.out, body...)
+	c.out = errorResponse(c.out[:0], status, msg)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	_, _ = c.nc.Write(c.out)
 	c.out = c.out[:0]
-	if tcp, ok := c.nc.(*net.TCPConn); ok {
-		// Let the client read the answer before the close resets the
-		// connection over unread input.
-		_ = tcp.CloseWrite()
-		_ = c.nc.SetReadDeadline(time.Now().Add(time.Second))
-		_, _ = io.CopyN(io.Discard, c.nc, 256<<10)
+	lingerClose(c.nc)
+}
+
+// errorResponse appends the answer to a refused request to b.
+func errorResponse(b []byte, status int, msg string) []byte {
+	b = appendStatusLine(b, 1, status)
+	b = append(b, "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"...)
+	body := statusText(status) + ": " + msg + "\n"
+	b = appendContentLength(b, int64(len(body)))
+	b = append(b, "\r\n"...)
+	return append(b, body...)
+}
+
+// lingerClose lets the client read the answer just written before the
+// close resets the connection over unread input: it shuts the sending
+// side and reads (for a second, 256 KiB at most) what the client sends.
+func lingerClose(nc net.Conn) {
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+		_ = nc.SetReadDeadline(time.Now().Add(time.Second))
+		_, _ = io.CopyN(io.Discard, nc, 256<<10)
 	}
 }
 

@@ -73,6 +73,16 @@
 // (http.Transport's rule); for the others, a connection idle for more
 // than half a second is first checked for a close by the upstream.
 //
+// # Guard
+//
+// Guard lends these parsing decisions to another server (the net/http
+// engine): a net.Conn that checks each request head with this parser and
+// follows its body framing before the reader sees a byte, answers what
+// this server refuses as it does, and passes bytes unchecked only after
+// the HTTP/2 preface or a 101 answer to an Upgrade. Malformed chunked
+// framing becomes a read error under the body (the handler answers 400),
+// then the end of the connection.
+//
 // # Clients that go away
 //
 // The client socket is registered with package readiness (cleartext:
