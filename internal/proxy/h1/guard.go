@@ -43,7 +43,7 @@ type Guard struct {
 	decided  chan struct{} // closed by Write with the decision
 	done     bool          // decided is closed
 	pass     bool          // the decision: 101 (pass) or an ordinary answer
-	deadline time.Time // the last read deadline set
+	deadline time.Time     // the last read deadline set
 	kick     chan struct{}
 }
 
