@@ -216,18 +216,24 @@ func (g *Guard) waitDecision() error {
 		d := g.deadline
 		g.mu.Unlock()
 		var expire <-chan time.Time
+		var t *time.Timer
 		if !d.IsZero() {
 			if !time.Now().Before(d) {
 				return os.ErrDeadlineExceeded
 			}
-			t := time.NewTimer(time.Until(d))
-			defer t.Stop()
+			t = time.NewTimer(time.Until(d))
 			expire = t.C
+		}
+		stop := func() {
+			if t != nil {
+				t.Stop()
+			}
 		}
 		select {
 		case <-expire:
 			return os.ErrDeadlineExceeded
 		case <-decided:
+			stop()
 			g.mu.Lock()
 			g.state = stHead
 			if g.pass {
@@ -236,6 +242,7 @@ func (g *Guard) waitDecision() error {
 			g.mu.Unlock()
 			return nil
 		case <-g.kick: // the deadline changed
+			stop()
 		}
 	}
 }
