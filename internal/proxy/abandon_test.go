@@ -11,8 +11,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,65 +18,17 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/testhold"
 )
 
-// holder is a backend that never answers: it records each request's
-// arrival (by path) and holds it until its connection closes. active
-// counts the requests it holds.
-type holder struct {
-	srv    *httptest.Server
-	active atomic.Int64
-	mu     sync.Mutex
-	got    map[string]chan struct{}
-}
-
-func newHolder(t *testing.T) *holder {
-	hd := &holder{got: map[string]chan struct{}{}}
-	end := make(chan struct{})
-	hd.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd.active.Add(1)
-		defer hd.active.Add(-1)
-		_, _ = io.Copy(io.Discard, r.Body)
-		if ch := hd.arrival(r.URL.Path); !isClosed(ch) { // a retry comes again
-			close(ch)
-		}
-		select { // net/http ends the context when the proxy closes
-		case <-r.Context().Done():
-		case <-end:
-		}
-	}))
-	t.Cleanup(func() { close(end); hd.srv.Close() })
-	return hd
-}
-
-func isClosed(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
-func (hd *holder) arrival(path string) chan struct{} {
-	hd.mu.Lock()
-	defer hd.mu.Unlock()
-	ch, ok := hd.got[path]
-	if !ok {
-		ch = make(chan struct{})
-		hd.got[path] = ch
-	}
-	return ch
-}
-
-// released waits until the backend holds no request: every upstream
-// connection of an abandoned request was closed.
-func (hd *holder) released(t *testing.T) {
+// released waits until hd holds no request: every upstream connection of
+// an abandoned request was closed.
+func released(t *testing.T, hd *testhold.Server) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for hd.active.Load() > 0 {
+	for hd.Active() > 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the backend still holds %d requests: their upstream connections were not closed", hd.active.Load())
+			t.Fatalf("the backend still holds %d requests: their upstream connections were not closed", hd.Active())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -97,18 +47,25 @@ func waitArrived(t *testing.T, path string, arrived <-chan struct{}) {
 	}
 }
 
+// dialMaybeTLS connects to addr, over TLS when tc is set.
+func dialMaybeTLS(t *testing.T, addr string, tc *tls.Config) net.Conn {
+	t.Helper()
+	var c net.Conn
+	var err error
+	if tc != nil {
+		c, err = tls.Dial("tcp", addr, tc)
+	} else {
+		c, err = net.Dial("tcp", addr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func abandonHTTP1(tc *tls.Config, head string) abandoner {
 	return func(t *testing.T, addr, path string, arrived <-chan struct{}) {
-		var c net.Conn
-		var err error
-		if tc != nil {
-			c, err = tls.Dial("tcp", addr, tc)
-		} else {
-			c, err = net.Dial("tcp", addr)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialMaybeTLS(t, addr, tc)
 		defer c.Close()
 		if _, err := fmt.Fprintf(c, head, path); err != nil {
 			t.Fatal(err)
@@ -121,16 +78,7 @@ func abandonHTTP1(tc *tls.Config, head string) abandoner {
 // knowledge) and sends one request, with a body when body is set.
 func abandonHTTP2(tc *tls.Config, body bool) abandoner {
 	return func(t *testing.T, addr, path string, arrived <-chan struct{}) {
-		var c net.Conn
-		var err error
-		if tc != nil {
-			c, err = tls.Dial("tcp", addr, tc)
-		} else {
-			c, err = net.Dial("tcp", addr)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialMaybeTLS(t, addr, tc)
 		defer c.Close()
 		var hb bytes.Buffer
 		enc := hpack.NewEncoder(&hb)
@@ -166,13 +114,13 @@ func abandonHTTP2(tc *tls.Config, body bool) abandoner {
 // connection while the backend has not answered gets its upstream
 // connection closed, on every path of both engines.
 func TestAbandonedRequestReleasesUpstream(t *testing.T) {
-	hd := newHolder(t)
+	hd := testhold.Start(t, "/")
 	h := newHarness(t)
 	h.p.upTimeout = 0 // only the clients going away may release anything
 	roots := x509.NewCertPool()
 	cert := selfSigned(t, roots, "a", "a.example.com")
-	fast := prefixRule("/fast", to("hold", hd.srv))
-	slow := retryRule("/handler", 1, []int{503}, to("hold", hd.srv)) // retries: the handler path
+	fast := prefixRule("/fast", to("hold", hd.Server))
+	slow := retryRule("/handler", 1, []int{503}, to("hold", hd.Server)) // retries: the handler path
 	routes := route("r", fast, slow)
 	plainName, plainPort := h.port()
 	tlsName, tlsPort := h.port()
@@ -201,9 +149,9 @@ func TestAbandonedRequestReleasesUpstream(t *testing.T) {
 			t.Run(tc.name+" "+prefix, func(t *testing.T) {
 				for i := range 10 {
 					path := prefix + "/" + strconv.Itoa(i) + "/" + strings.ReplaceAll(tc.name, " ", "-")
-					tc.abandon(t, tc.addr, path, hd.arrival(path))
+					tc.abandon(t, tc.addr, path, hd.Arrival(path))
 				}
-				hd.released(t)
+				released(t, hd)
 			})
 		}
 	}
@@ -214,7 +162,7 @@ func TestAbandonedRequestReleasesUpstream(t *testing.T) {
 // closes the upstream connection; a body that takes longer once its head
 // arrived is not cut, and rules with timeouts of their own keep them.
 func TestDefaultUpstreamTimeout(t *testing.T) {
-	hd := newHolder(t)
+	hd := testhold.Start(t, "/")
 	slowBody := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(200)
 		w.(http.Flusher).Flush()
@@ -224,11 +172,11 @@ func TestDefaultUpstreamTimeout(t *testing.T) {
 	defer slowBody.Close()
 	h := newHarness(t)
 	h.p.upTimeout = 500 * time.Millisecond
-	own := prefixRule("/own", to("hold", hd.srv))
+	own := prefixRule("/own", to("hold", hd.Server))
 	own.Timeouts.Request = ir.Duration(2500 * time.Millisecond)
 	url := h.serve(vhost("", route("r",
-		prefixRule("/fast", to("hold", hd.srv)),
-		retryRule("/handler", 1, []int{503}, to("hold", hd.srv)),
+		prefixRule("/fast", to("hold", hd.Server)),
+		retryRule("/handler", 1, []int{503}, to("hold", hd.Server)),
 		prefixRule("/body", to("slow", slowBody)),
 		own)))
 	h2c := h2cClient()
@@ -242,7 +190,7 @@ func TestDefaultUpstreamTimeout(t *testing.T) {
 				if resp.StatusCode != http.StatusGatewayTimeout {
 					t.Fatalf("status %d %q, want 504", resp.StatusCode, body)
 				}
-				hd.released(t)
+				released(t, hd)
 			})
 		}
 		t.Run(c.name+" body after head", func(t *testing.T) {
@@ -257,7 +205,7 @@ func TestDefaultUpstreamTimeout(t *testing.T) {
 			if resp.StatusCode != http.StatusGatewayTimeout || time.Since(start) < 2*time.Second {
 				t.Fatalf("got %d after %v, want 504 after the rule's 2.5s", resp.StatusCode, time.Since(start))
 			}
-			hd.released(t)
+			released(t, hd)
 		})
 	}
 }

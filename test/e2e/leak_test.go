@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,61 +15,9 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"portico.dev/portico/internal/testhold"
 )
-
-// holdBackend is an upstream that never answers /hold/<id>: it records
-// that the request arrived and holds it until the gateway closes the
-// connection (or the test ends). active counts the requests held.
-type holdBackend struct {
-	port   int
-	active atomic.Int64
-	mu     sync.Mutex
-	got    map[string]chan struct{}
-}
-
-func startHoldBackend(t *testing.T) *holdBackend {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hb := &holdBackend{port: ln.Addr().(*net.TCPAddr).Port, got: map[string]chan struct{}{}}
-	end := make(chan struct{})
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/hold/") {
-			_, _ = io.WriteString(w, "ok")
-			return
-		}
-		hb.active.Add(1)
-		defer hb.active.Add(-1)
-		close(hb.arrival(r.URL.Path[len("/hold/"):]))
-		select { // net/http ends the context when the gateway closes
-		case <-r.Context().Done():
-		case <-end:
-		}
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { close(end); srv.Close() })
-	return hb
-}
-
-// arrival is the channel closed when request id arrives.
-func (hb *holdBackend) arrival(id string) chan struct{} {
-	hb.mu.Lock()
-	defer hb.mu.Unlock()
-	ch, ok := hb.got[id]
-	if !ok {
-		ch = make(chan struct{})
-		hb.got[id] = ch
-	}
-	return ch
-}
-
-func (hb *holdBackend) forget(id string) {
-	hb.mu.Lock()
-	delete(hb.got, id)
-	hb.mu.Unlock()
-}
 
 // fdCount is the number of open descriptors of process pid.
 func fdCount(t *testing.T, pid int) int {
@@ -94,11 +41,11 @@ func startPorticoArgs(t *testing.T, dir string, extra ...string) *portico {
 // holdGateway serves / on a fresh port to hb with the given flags, waits
 // for a normal request to pass (so pools and the like exist), and returns
 // the gateway and its address.
-func holdGateway(t *testing.T, hb *holdBackend, extra ...string) (*portico, string) {
+func holdGateway(t *testing.T, hb *testhold.Server, extra ...string) (*portico, string) {
 	t.Helper()
 	port := freePort(t)
 	dir := t.TempDir()
-	b := backend{Name: "hold", Port: hb.port}
+	b := backend{Name: "hold", Port: hb.Listener.Addr().(*net.TCPAddr).Port}
 	writeFile(t, dir, "all.yaml", join(
 		gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: port}),
 		serviceYAML(b, ""),
@@ -188,7 +135,7 @@ func TestAbandonedRequestsReleased(t *testing.T) {
 		abandon func(gw, id string, arrived <-chan struct{}) error
 	}{{"http1", abandonH1}, {"h2c", abandonH2}} {
 		t.Run(proto.name, func(t *testing.T) {
-			hb := startHoldBackend(t)
+			hb := testhold.Start(t, "/hold/")
 			// A long default timeout: only the clients going away may
 			// release anything here.
 			p, gw := holdGateway(t, hb, "--upstream-timeout", "10m")
@@ -206,12 +153,12 @@ func TestAbandonedRequestsReleased(t *testing.T) {
 				wg.Add(1)
 				go func(id string) {
 					defer func() { <-sem; wg.Done() }()
-					ch := hb.arrival(id)
-					if err := proto.abandon(gw, id, ch); err != nil {
+					path := "/hold/" + id
+					if err := proto.abandon(gw, id, hb.Arrival(path)); err != nil {
 						failed.Add(1)
 						firstErr.CompareAndSwap(nil, err)
 					}
-					hb.forget(id)
+					hb.Forget(path)
 				}(proto.name + strconv.Itoa(i))
 			}
 			wg.Wait()
@@ -223,9 +170,9 @@ func TestAbandonedRequestsReleased(t *testing.T) {
 					return stopPolling{err}
 				}
 				if n := fdCount(t, pid); n > base+slack {
-					return fmt.Errorf("%d descriptors open, baseline %d; backend holds %d requests", n, base, hb.active.Load())
+					return fmt.Errorf("%d descriptors open, baseline %d; backend holds %d requests", n, base, hb.Active())
 				}
-				if n := hb.active.Load(); n > 0 {
+				if n := hb.Active(); n > 0 {
 					return fmt.Errorf("the backend still holds %d requests: their upstream connections are open", n)
 				}
 				return nil
@@ -238,7 +185,7 @@ func TestAbandonedRequestsReleased(t *testing.T) {
 // 504 after the default upstream timeout (set short by flag), and the
 // upstream connection is closed.
 func TestHungBackendTimesOut(t *testing.T) {
-	hb := startHoldBackend(t)
+	hb := testhold.Start(t, "/hold/")
 	p, gw := holdGateway(t, hb, "--upstream-timeout", "1s")
 	pid := p.cmd.Process.Pid
 	base := fdCount(t, pid)
@@ -263,7 +210,7 @@ func TestHungBackendTimesOut(t *testing.T) {
 				t.Errorf("answered after %v, before the 1s timeout", el)
 			}
 			eventually(t, 30*time.Second, "the upstream connection to close", func() error {
-				if n := hb.active.Load(); n > 0 {
+				if n := hb.Active(); n > 0 {
 					return fmt.Errorf("the backend still holds %d requests", n)
 				}
 				return nil
