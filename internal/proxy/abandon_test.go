@@ -209,3 +209,48 @@ func TestDefaultUpstreamTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestResetStreamReleasesUpstream: an HTTP/2 stream the client resets
+// (RST_STREAM) while the backend has not answered gets its upstream
+// connection closed, its connection to the client staying open.
+func TestResetStreamReleasesUpstream(t *testing.T) {
+	hd := testhold.Start(t, "/")
+	h := newHarness(t)
+	h.p.upTimeout = 0
+	url := h.serve(vhost("", route("r",
+		prefixRule("/fast", to("hold", hd.Server)),
+		retryRule("/handler", 1, []int{503}, to("hold", hd.Server)))))
+	c := dialMaybeTLS(t, strings.TrimPrefix(url, "http://"), nil)
+	defer c.Close()
+	_, _ = io.WriteString(c, http2.ClientPreface)
+	fr := http2.NewFramer(c, c)
+	_ = fr.WriteSettings()
+	go func() {
+		for {
+			if _, err := fr.ReadFrame(); err != nil {
+				return
+			}
+		}
+	}()
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	id := uint32(1)
+	for _, prefix := range []string{"/fast", "/handler"} {
+		for i := range 5 {
+			path := prefix + "/reset/" + strconv.Itoa(i)
+			hb.Reset()
+			for _, f := range [][2]string{{":method", "GET"}, {":scheme", "http"}, {":authority", "a.example.com"}, {":path", path}} {
+				_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+			}
+			if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hb.Bytes(), EndStream: true, EndHeaders: true}); err != nil {
+				t.Fatal(err)
+			}
+			waitArrived(t, path, hd.Arrival(path))
+			if err := fr.WriteRSTStream(id, http2.ErrCodeCancel); err != nil {
+				t.Fatal(err)
+			}
+			released(t, hd)
+			id += 2
+		}
+	}
+}
