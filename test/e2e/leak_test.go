@@ -124,21 +124,22 @@ func waitArrival(id string, arrived <-chan struct{}) error {
 }
 
 // TestAbandonedRequestsReleased abandons 10,000 requests to a backend that
-// never answers (200 at a time), over HTTP/1.1 and cleartext HTTP/2, and
+// never answers (200 at a time), over HTTP/1.1 and cleartext HTTP/2 on both
+// engines, and
 // checks that the gateway releases both connections of each: its
 // descriptor count returns to the baseline and the backend sees every
 // upstream connection closed.
 func TestAbandonedRequestsReleased(t *testing.T) {
 	const total, parallel, slack = 10000, 200, 16
 	for _, proto := range []struct {
-		name    string
-		abandon func(gw, id string, arrived <-chan struct{}) error
-	}{{"http1", abandonH1}, {"h2c", abandonH2}} {
+		name, engine string
+		abandon      func(gw, id string, arrived <-chan struct{}) error
+	}{{"http1", "h1", abandonH1}, {"h2c", "h1", abandonH2}, {"nethttp-http1", "nethttp", abandonH1}, {"nethttp-h2c", "nethttp", abandonH2}} {
 		t.Run(proto.name, func(t *testing.T) {
 			hb := testhold.Start(t, "/hold/")
 			// A long default timeout: only the clients going away may
 			// release anything here.
-			p, gw := holdGateway(t, hb, "--upstream-timeout", "10m")
+			p, gw := holdGateway(t, hb, "--upstream-timeout", "10m", "--http-engine", proto.engine)
 			pid := p.cmd.Process.Pid
 			base := fdCount(t, pid)
 			sem := make(chan struct{}, parallel)
