@@ -125,9 +125,8 @@ func waitArrival(id string, arrived <-chan struct{}) error {
 
 // TestAbandonedRequestsReleased abandons 10,000 requests to a backend that
 // never answers (200 at a time), over HTTP/1.1 and cleartext HTTP/2 on both
-// engines, and
-// checks that the gateway releases both connections of each: its
-// descriptor count returns to the baseline and the backend sees every
+// engines, and checks that the gateway releases both connections of each:
+// its descriptor count returns to the baseline and the backend sees every
 // upstream connection closed.
 func TestAbandonedRequestsReleased(t *testing.T) {
 	const total, parallel, slack = 10000, 200, 16
