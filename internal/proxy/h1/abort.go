@@ -100,10 +100,6 @@ func (l *Link) Cancel() {
 // Gone reports whether Cancel was called.
 func (l *Link) Gone() bool { return l != nil && l.gone.Load() }
 
-// Reset makes a cancelled Link ready for another client (an Exchange's,
-// reused by another HTTP/2 stream).
-func (l *Link) Reset() { l.gone.Store(false) }
-
 func (l *Link) attach(uc *upConn) {
 	if l == nil {
 		return
