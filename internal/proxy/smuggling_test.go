@@ -52,6 +52,9 @@ func (u *upstreamLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusEarlyHints)
 		w.Header().Del("Link")
 		_, _ = io.WriteString(w, "after hints")
+	case r.URL.Path == "/slow": // answers after the next request arrived
+		time.Sleep(200 * time.Millisecond)
+		_, _ = io.WriteString(w, strings.Repeat("slow ", 2000))
 	case r.URL.Path == "/headlen":
 		w.Header().Set("Content-Length", "100")
 		if r.Method != "HEAD" {
@@ -225,6 +228,10 @@ func TestSmugglingAndMalformed(t *testing.T) {
 			// The upgrade is passed on (its fields too), refused by the
 			// backend (200): the next request is checked as any other.
 			codes: []int{200, 400}, closed: true, upstream: []string{"GET /a hop=Connection hop=Upgrade"}, methods: []string{"GET", "POST"}},
+		{name: "valid then refused", raw: "GET /s/200 HTTP/1.1\r\n" + host + "\r\nGET /b HTTP/1.1\n" + host + "\r\n",
+			codes: []int{200, 400}, closed: true, upstream: []string{"GET /s/200"}, methods: []string{"GET", "GET"}},
+		{name: "slow valid then refused", raw: "GET /slow HTTP/1.1\r\n" + host + "\r\nPOST /b HTTP/1.1\r\n" + host + "Content-Length: 1\r\nContent-Length: 1\r\n\r\nx",
+			codes: []int{200, 400}, closed: true, upstream: []string{"GET /slow"}, methods: []string{"GET", "POST"}},
 		{name: "hop-by-hop fields", raw: "GET /a HTTP/1.1\r\n" + host + "Connection: X-Hop, keep-alive\r\nKeep-Alive: timeout=5\r\nX-Hop: 1\r\nProxy-Connection: x\r\n\r\n", codes: []int{200}, upstream: []string{"GET /a"}},
 		{name: "head too large", raw: "GET /a HTTP/1.1\r\n" + host + "X-Big: " + strings.Repeat("a", 2<<20) + "\r\n\r\n", codes: []int{431}, closed: true},
 	}

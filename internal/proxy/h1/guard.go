@@ -36,8 +36,9 @@ type Guard struct {
 	ch      chunked
 	req     Request
 	first   bool
-	upgrade bool // the request being read asked for an upgrade
-	err     error
+	upgrade bool      // the request being read asked for an upgrade
+	err     error     // what reads return once the checked bytes are out
+	held    *reqError // a refusal not answered yet (see answerHeld)
 
 	mu       sync.Mutex    // the upgrade decision and the read deadline
 	decided  chan struct{} // closed by Write with the decision
@@ -84,6 +85,9 @@ func (g *Guard) Read(p []byte) (int, error) {
 			n := copy(p, g.buf[g.r:g.v])
 			g.r += n
 			return n, nil
+		}
+		if g.held != nil {
+			return 0, g.answerHeld()
 		}
 		if err := g.err; err != nil {
 			// The body's error once (the reader answers it), then the
@@ -282,13 +286,38 @@ func (g *Guard) fail(err error) {
 	g.state, g.err = stFailed, err
 }
 
-// refuse answers a refused head as this package's server does, and ends
-// the connection for the reader.
+// refuse ends the connection for the reader at a refused head, which is
+// answered as this package's server answers it (answerHeld).
 func (g *Guard) refuse(e *reqError) {
 	g.fail(io.EOF)
-	_ = g.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	_, _ = g.Conn.Write(errorResponse(nil, e.status, e.msg))
-	lingerClose(g.Conn)
+	g.held = e
+}
+
+// answerHeld answers the refused head once the reader reads for a head
+// of its own: net/http sets a read deadline for that (ReadHeaderTimeout).
+// Without a deadline the read is net/http's read-ahead while a handler
+// still answers the previous request: the refusal waits, else it would
+// go out in the middle of that answer, until net/http ends the read-ahead
+// with a past deadline (the timeout it expects).
+func (g *Guard) answerHeld() error {
+	for {
+		g.mu.Lock()
+		d := g.deadline
+		g.mu.Unlock()
+		switch {
+		case d.IsZero():
+			<-g.kick
+			continue
+		case !time.Now().Before(d):
+			return os.ErrDeadlineExceeded
+		}
+		e := g.held
+		g.held = nil
+		_ = g.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		_, _ = g.Conn.Write(errorResponse(nil, e.status, e.msg))
+		lingerClose(g.Conn)
+		return g.err
+	}
 }
 
 // Write passes p on; while an Upgrade request waits for its answer, the

@@ -28,9 +28,10 @@ func guardPair(t *testing.T) (client net.Conn, g *Guard) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close(); server.Close() })
-	_ = server.SetDeadline(time.Now().Add(5 * time.Second))
 	_ = client.SetDeadline(time.Now().Add(5 * time.Second))
-	return client, NewGuard(server)
+	g = NewGuard(server)
+	_ = g.SetDeadline(time.Now().Add(5 * time.Second)) // as net/http sets one
+	return client, g
 }
 
 // TestGuardPassesValidRequests: well-framed pipelined requests reach the
