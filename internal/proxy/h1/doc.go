@@ -81,7 +81,10 @@
 // this server refuses as it does, and passes bytes unchecked only after
 // the HTTP/2 preface or a 101 answer to an Upgrade. Malformed chunked
 // framing becomes a read error under the body (the handler answers 400),
-// then the end of the connection.
+// then the end of the connection. A refusal is written when the reader
+// next reads for a head with a read deadline set (net/http's
+// ReadHeaderTimeout), never during net/http's read-ahead while a handler
+// answers the previous request, so answers keep their order.
 //
 // # Clients that go away
 //
