@@ -47,7 +47,7 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	lim := listenerFlags(fs)
-	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only); default from $"+proxy.EngineEnv)
+	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only, behind h1's request parser); default from $"+proxy.EngineEnv)
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}

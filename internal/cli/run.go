@@ -29,7 +29,7 @@ func runCmd(args []string, _, stderr io.Writer) int {
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	pprofOn := fs.Bool("pprof", false, "also serve Go profiles under /debug/pprof/ on the admin address")
 	lim := listenerFlags(fs)
-	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only); default from $"+proxy.EngineEnv)
+	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only, behind h1's request parser); default from $"+proxy.EngineEnv)
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}

@@ -106,7 +106,10 @@
 //     the others run the http.Handler with h2's net/http-like
 //     ResponseWriter.
 //
-// NetHTTP serves everything with net/http:
+// NetHTTP serves everything with net/http, behind h1's parser: each
+// connection is read through an h1.Guard, so net/http only sees requests
+// H1 accepts and agrees with it on where each ends (one framing policy
+// for both engines, see NetHTTP). It serves:
 //
 //   - HTTP sockets: HTTP/1.1, and HTTP/2 cleartext (h2c) both with prior
 //     knowledge (net/http's native unencrypted HTTP/2) and by
@@ -133,6 +136,27 @@
 // (CONNECT) or asterisk-form ("*"; but net/http answers "OPTIONS *"
 // itself on the NetHTTP engine, 200 without a body, forwarding nothing).
 // Absolute-form targets are normalised too. The router puts Exact and PathPrefix values in the same form.
+//
+// # Clients that go away, and the default upstream timeout
+//
+// When a client closes (or half-closes, or resets) its connection while
+// its request is with the upstream, the upstream request is cancelled and
+// its connection closed, not pooled mid-answer: on H1 through the client
+// socket's readiness hang-up event (package h1), on h2 when the stream is
+// reset or the connection ends, on NetHTTP and on the handler path through
+// the request context, which the transport honours.
+//
+// Options.UpstreamTimeout (DefaultUpstreamTimeout, 60 s: nginx's
+// proxy_read_timeout; --upstream-timeout on run and proxy, 0 for none)
+// bounds the wait for the response head, from the request's write, on
+// rules that set neither timeouts.request nor timeouts.backendRequest
+// (those replace it). On expiry the client gets 504 and the upstream
+// connection is closed. It does not apply once the head arrived (a slow
+// or endless body, server-sent events) nor to an upgraded connection
+// (WebSocket). Without it one hung backend holds a client and an upstream
+// connection for ever; 60 s is long enough for slow reports and long
+// polls that answer within a minute, and a rule that needs longer says so
+// with its own timeouts.
 //
 // # HTTPS and virtual hosts
 //

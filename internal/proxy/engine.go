@@ -114,10 +114,22 @@ func (e H1) NewServer(h http.Handler, cfg ServerConfig) Server {
 	return h1.NewServer(c)
 }
 
-// NetHTTP is the Engine built on net/http. Its Shutdown is net/http's,
-// which waits up to 5-6 s for a connection that has not sent a request
-// yet (a spare a client dialed) before counting it idle; H1 closes those
-// at once.
+// NetHTTP is the Engine built on net/http, with H1's framing policy:
+// net/http's HTTP/1.1 parser repairs what H1 refuses (Content-Length with
+// Transfer-Encoding: chunked wins; duplicate equal Content-Lengths, bare
+// LF line ends and obs-fold are accepted), so every connection is read
+// through an h1.Guard, which checks each head with h1's parser and
+// follows the body framing, answering what H1 refuses as H1 does (see
+// nethttp_guard.go). TLS is terminated under the guard: net/http sees
+// cleartext and serves ALPN h2 as unencrypted HTTP/2; Request.TLS is set
+// from the guard. The 64 KiB head limit is the guard's (MaxHeaderBytes,
+// which counts 4 KiB more than it says, is set to the same). Shared with
+// H1 through the handler: malformed bodies answered 400, no hop-by-hop
+// field to the backend, the default upstream timeout, cancellation when
+// the client goes away (net/http cancels the request context).
+// Its Shutdown is net/http's, which waits up to 5-6 s for a connection
+// that has not sent a request yet (a spare a client dialed) before
+// counting it idle; H1 closes those at once.
 type NetHTTP struct{}
 
 func (NetHTTP) NewServer(h http.Handler, cfg ServerConfig) Server {
@@ -139,7 +151,10 @@ func (NetHTTP) NewServer(h http.Handler, cfg ServerConfig) Server {
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return base },
-		Protocols:         new(http.Protocols),
+		// net/http allows MaxHeaderBytes plus 4 KiB of reads for a head:
+		// this makes it h1's 64 KiB.
+		MaxHeaderBytes: h1.MaxHead - 4<<10,
+		Protocols:      new(http.Protocols),
 	}
 	if done := cfg.ConnDone; done != nil {
 		// net/http never stops for good on an accept error that is
@@ -152,14 +167,17 @@ func (NetHTTP) NewServer(h http.Handler, cfg ServerConfig) Server {
 			}
 		}
 	}
+	// Every connection is an h1.Guard (see framingListener), TLS included:
+	// net/http sees cleartext, and serves HTTP/2 (ALPN h2 or prior
+	// knowledge) as unencrypted HTTP/2 on it.
 	srv.Protocols.SetHTTP1(true)
-	if cfg.TLS != nil {
-		srv.Protocols.SetHTTP2(true)
-	} else {
-		// Prior knowledge is native to net/http; "Upgrade: h2c" is not, so
-		// the h2c package takes those requests over.
-		srv.Protocols.SetUnencryptedHTTP2(true)
-		srv.Handler = h2c.NewHandler(h, &http2.Server{IdleTimeout: idleTimeout})
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	srv.ConnContext = guardContext
+	srv.Handler = withGuardTLS(h)
+	if cfg.TLS == nil {
+		// "Upgrade: h2c" is not native to net/http: the h2c package takes
+		// those requests over.
+		srv.Handler = h2c.NewHandler(srv.Handler, &http2.Server{IdleTimeout: idleTimeout})
 	}
 	return &netHTTPServer{srv: srv, tls: cfg.TLS}
 }
@@ -170,12 +188,9 @@ type netHTTPServer struct {
 }
 
 func (s *netHTTPServer) Serve(ln net.Listener) error {
-	if s.tls != nil {
-		// Wrapping the listener (rather than ServeTLS) keeps the per-
-		// ClientHello config; net/http still takes h2 from ALPN.
-		ln = tls.NewListener(ln, s.tls)
-	}
-	return s.srv.Serve(ln)
+	// TLS in the listener (rather than ServeTLS) keeps the per-ClientHello
+	// config.
+	return s.srv.Serve(framingListener{Listener: ln, tls: s.tls})
 }
 
 func (s *netHTTPServer) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }

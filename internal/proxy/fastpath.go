@@ -92,7 +92,7 @@ func (b *builder) fastRoute(rule *ir.HTTPRule) *h1.Route {
 		bc.Response = h1.ComposeEdits(modifier(beResp), modifier(f.ResponseHeaders))
 		bcs = append(bcs, bc)
 	}
-	return h1.NewRoute(bcs, time.Duration(rule.Timeouts.Request), time.Duration(rule.Timeouts.BackendRequest))
+	return h1.NewRoute(bcs, time.Duration(rule.Timeouts.Request), time.Duration(rule.Timeouts.BackendRequest)).SetDefaultTimeout(b.upstreamTimeout)
 }
 
 // fastFilters reports whether f holds only header modifiers of fields the

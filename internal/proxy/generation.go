@@ -30,6 +30,9 @@ type builder struct {
 	// the endpoints the generation's fast routes use.
 	fast     *h1.Pool
 	fastKeys map[string]struct{}
+	// upstreamTimeout is the default bound on the wait for a response
+	// head (Options.UpstreamTimeout; 0: none).
+	upstreamTimeout time.Duration
 }
 
 // build validates l and builds its generation without side effects other
@@ -64,6 +67,9 @@ func (b *builder) build(l *ir.Listener) (*generation, error) {
 // weighted split, then per backend its own filters and the forwarder.
 func (b *builder) rule(l *ir.Listener, rule *ir.HTTPRule, m *backend.Mirrors) (http.Handler, error) {
 	pol := backend.Policy{Timeouts: rule.Timeouts, Retry: rule.Retry}
+	if rule.Timeouts.Request <= 0 && rule.Timeouts.BackendRequest <= 0 {
+		pol.HeadTimeout = b.upstreamTimeout
+	}
 	keepHost := rewritesHost(&rule.Filters)
 	ws := make([]backend.Weighted, len(rule.Backends))
 	for i := range rule.Backends {

@@ -46,7 +46,15 @@ type Options struct {
 	// socket starts or stops failing to accept, or a busy port was bound
 	// by the background retry.
 	OnListenerChange func()
+	// UpstreamTimeout bounds the wait for an upstream's response head,
+	// from the request's write, on rules that set no timeouts (0:
+	// DefaultUpstreamTimeout, negative: none). See the package doc.
+	UpstreamTimeout time.Duration
 }
+
+// DefaultUpstreamTimeout is Options.UpstreamTimeout's default: nginx's
+// proxy_read_timeout.
+const DefaultUpstreamTimeout = 60 * time.Second
 
 // Proxy serves the listeners of the last Config it accepted.
 type Proxy struct {
@@ -54,6 +62,7 @@ type Proxy struct {
 	engine       Engine
 	listen       func(ctx context.Context, network, address string) (net.Listener, error)
 	drainTimeout time.Duration
+	upTimeout    time.Duration // the default upstream timeout (0: none)
 	pool         *backend.Pool
 	fast         *h1.Pool // the HTTP/1.1 engine's upstream connections
 	mirrors      *backend.MirrorLimiter
@@ -104,6 +113,12 @@ func New(opts Options) *Proxy {
 	}
 	if p.drainTimeout <= 0 {
 		p.drainTimeout = DefaultDrainTimeout
+	}
+	switch p.upTimeout = opts.UpstreamTimeout; {
+	case p.upTimeout == 0:
+		p.upTimeout = DefaultUpstreamTimeout
+	case p.upTimeout < 0:
+		p.upTimeout = 0
 	}
 	p.pool = backend.NewPool(p.log)
 	p.fast = h1.NewPool()
@@ -221,7 +236,7 @@ func (p *Proxy) build(cfg *ir.Config) (gens map[string]*generation, invalid map[
 			continue
 		}
 		seen[l.Name] = true
-		b := &builder{up: p.pool.NewBuilder(), mirrors: p.mirrors, fast: p.fast, fastKeys: map[string]struct{}{}}
+		b := &builder{up: p.pool.NewBuilder(), mirrors: p.mirrors, fast: p.fast, fastKeys: map[string]struct{}{}, upstreamTimeout: p.upTimeout}
 		g, err := b.build(l)
 		if err != nil {
 			invalid[l.Name] = err.Error()

@@ -97,3 +97,16 @@ func TestWebSocketOnRemovedListenerEndsAfterDrain(t *testing.T) {
 		t.Fatalf("closed after %v, want about the 300ms drain timeout", d)
 	}
 }
+
+// TestWebSocketOutlivesDefaultTimeout: the default upstream timeout bounds
+// the wait for the 101 only; the upgraded connection may stay quiet
+// longer.
+func TestWebSocketOutlivesDefaultTimeout(t *testing.T) {
+	h := newHarness(t)
+	h.p.upTimeout = 300 * time.Millisecond
+	url := h.serve(vhost("", route("ws", prefixRule("/", to("ws", wsEcho(t))))))
+	c := dialWS(t, url+"/chat")
+	echoes(t, c, "before")
+	time.Sleep(1200 * time.Millisecond) // four timeouts and more: reaper sweeps included
+	echoes(t, c, "after")
+}

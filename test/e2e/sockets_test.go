@@ -43,15 +43,6 @@ func oneRouteConfig(t *testing.T, port int, path string) string {
 	return dir
 }
 
-// startPorticoArgs is startPortico with extra flags of `portico run`.
-func startPorticoArgs(t *testing.T, dir string, extra ...string) *portico {
-	t.Helper()
-	p := &portico{t: t, dir: dir, admin: freeAddr(t)}
-	p.start(append([]string{"run", "--config", dir, "--admin-address", p.admin, "--bind-address", "127.0.0.1"}, extra...)...)
-	p.waitReady()
-	return p
-}
-
 // adminClient keeps one connection to the admin API, so that it can be
 // asked while the process cannot accept new ones.
 func adminClient() *http.Client {
@@ -166,7 +157,7 @@ func TestFileDescriptorExhaustion(t *testing.T) {
 func testFDExhaustion(t *testing.T, engine string) {
 	port := freePort(t)
 	dir := oneRouteConfig(t, port, "/")
-	p := startPorticoArgs(t, dir, "--http-engine", engine)
+	p := startPortico(t, dir, "--http-engine", engine)
 	pid := p.cmd.Process.Pid
 	gw := "127.0.0.1:" + strconv.Itoa(port)
 	client := newClient()
@@ -241,7 +232,7 @@ func TestSlowloris(t *testing.T) {
 func testSlowloris(t *testing.T, engine string) {
 	port := freePort(t)
 	dir := oneRouteConfig(t, port, "/")
-	startPorticoArgs(t, dir, "--http-engine", engine, "--read-header-timeout", "1s")
+	startPortico(t, dir, "--http-engine", engine, "--read-header-timeout", "1s")
 	gw := "127.0.0.1:" + strconv.Itoa(port)
 
 	// A head that takes over 20 s at one byte per 100 ms.
@@ -380,7 +371,7 @@ func TestBusyPortRetried(t *testing.T) {
 func TestAdminHostCheck(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "gateway.yaml", gatewayYAML("gw", listener{Name: "http", Protocol: "HTTP", Port: freePort(t)}))
-	p := startPorticoArgs(t, dir, "--admin-allowed-hosts", "portico.internal")
+	p := startPortico(t, dir, "--admin-allowed-hosts", "portico.internal")
 	for host, want := range map[string]int{
 		"localhost": 200, p.admin: 200, "portico.internal:9901": 200,
 		"rebind.attacker.example": 403, "rebind.attacker.example:" + strings.Split(p.admin, ":")[1]: 403,

@@ -38,11 +38,12 @@ type attempts struct {
 	codes   codeSet
 	backoff time.Duration
 	perTry  time.Duration
+	headTO  time.Duration // Policy.HeadTimeout
 	log     *slog.Logger
 }
 
 func newAttempts(ts []target, pol Policy, log *slog.Logger) *attempts {
-	a := &attempts{targets: ts, perTry: time.Duration(pol.Timeouts.BackendRequest), log: log}
+	a := &attempts{targets: ts, perTry: time.Duration(pol.Timeouts.BackendRequest), headTO: pol.HeadTimeout, log: log}
 	if r := pol.Retry; r != nil && r.Attempts > 0 {
 		a.retries = r.Attempts
 		a.backoff = time.Duration(r.Backoff)
@@ -216,6 +217,9 @@ func (a *attempts) delay(n int) time.Duration {
 // covers the response body too, so it is released when the body is closed.
 func (a *attempts) try(req *http.Request, t *target) (*http.Response, error) {
 	req.URL.Scheme, req.URL.Host = t.scheme, t.addr
+	if a.perTry <= 0 && a.headTO > 0 {
+		return a.tryHead(req, t)
+	}
 	if a.perTry <= 0 {
 		resp, err := t.rt.RoundTrip(req)
 		if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
@@ -244,6 +248,33 @@ func (a *attempts) try(req *http.Request, t *target) (*http.Response, error) {
 	}
 	resp.Body = &attemptBody{ReadCloser: resp.Body, timer: timer, cancel: cancel}
 	return resp, nil
+}
+
+// tryHead makes one attempt on t whose wait for the response head is
+// bounded by the default upstream timeout: its clock stops when the head
+// arrives, so neither a streamed body nor an upgraded connection is cut.
+func (a *attempts) tryHead(req *http.Request, t *target) (*http.Response, error) {
+	parent := req.Context()
+	ctx, cancel := context.WithCancelCause(parent)
+	timer := time.AfterFunc(a.headTO, func() { cancel(errAttemptTimeout) })
+	resp, err := t.rt.RoundTrip(req.WithContext(ctx))
+	if !timer.Stop() && err == nil {
+		// The head came as the timeout expired: the context is cancelled
+		// under the body, so the attempt failed all the same.
+		resp.Body.Close()
+		resp, err = nil, context.Cause(ctx)
+	}
+	if err != nil {
+		if parent.Err() == nil && context.Cause(ctx) == errAttemptTimeout {
+			err = fmt.Errorf("%w: no response head within %v", errAttemptTimeout, a.headTO)
+		}
+		cancel(nil)
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		stopRequestTimer(parent)
+	}
+	return resp, nil // ctx ends with parent
 }
 
 type attemptBody struct {

@@ -35,6 +35,23 @@
 // one is still tried. Retries of ir.Retry come on top of this, and count
 // a request that moved to another endpoint as one attempt.
 //
-// Errors generated here are short plain-text bodies: 500 invalid backend,
-// 502 upstream connection failure, 503 no endpoints, 504 timeout.
+// Policy.HeadTimeout is the proxy's default upstream timeout, given to
+// rules that set no timeouts: each attempt's wait for the response head,
+// from the request's write, is bounded (504 and the attempt's connection
+// closed when it expires); the clock stops when the head arrives, so
+// neither a streamed body nor an upgraded connection is cut.
+//
+// The outbound request keeps no hop-by-hop field (ReverseProxy's removal)
+// and, when it came over HTTP/2 (including the request of an
+// "Upgrade: h2c"), no Connection or Upgrade either, which ReverseProxy
+// would otherwise re-add to pass an upgrade on; HTTP2-Settings never goes
+// on. A request whose body could not be read (malformed chunked framing,
+// a client that stopped sending) is answered 400, not 502: the fault is
+// the client's. A client that goes away cancels the request's context
+// (both engines), which makes the transport close the upstream
+// connection.
+//
+// Errors generated here are short plain-text bodies: 400 malformed request
+// body, 500 invalid backend, 502 upstream connection failure, 503 no
+// endpoints, 504 timeout.
 package backend

@@ -42,6 +42,7 @@ var (
 	statusConnect     = NewStatus(http.StatusBadGateway, "upstream connect error")
 	statusUpstreamTO  = NewStatus(http.StatusGatewayTimeout, "upstream request timeout")
 	statusRequestTO   = NewStatus(http.StatusGatewayTimeout, "request timeout")
+	statusBadBody     = NewStatus(http.StatusBadRequest, "malformed request body")
 )
 
 // classify maps a failed exchange to the answer the client gets.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"portico.dev/portico/internal/ir"
@@ -19,6 +21,10 @@ import (
 type Policy struct {
 	Timeouts ir.Timeouts
 	Retry    *ir.Retry
+	// HeadTimeout bounds each attempt's wait for the response head (from
+	// the request's write; the body is not bounded) when the rule sets
+	// no timeouts; 0: none.
+	HeadTimeout time.Duration
 }
 
 // Builder builds the upstream handlers of one configuration generation and
@@ -102,6 +108,11 @@ func (b *Builder) Backend(be *ir.Backend, pol Policy) http.Handler {
 		ErrorLog:      b.errs,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			s := classify(r, err)
+			if b, ok := r.Body.(*clientBody); ok && b.failed() {
+				// The client's body was malformed (or cut short): its
+				// fault, not the upstream's.
+				s = statusBadBody
+			}
 			tr.log.Debug("upstream failed", "status", s.Code, "err", err)
 			s.ServeHTTP(w, r)
 		},
@@ -112,6 +123,9 @@ func (b *Builder) Backend(be *ir.Backend, pol Policy) http.Handler {
 		// copy appends to it when the backend sent one.
 		if h := w.Header(); h["Content-Type"] == nil {
 			h["Content-Type"] = nil
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &clientBody{ReadCloser: r.Body} // the server closes its own reference
 		}
 		rp.ServeHTTP(w, r)
 	})
@@ -127,6 +141,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.Header["X-Forwarded-For"] = prior
 	}
 	pr.SetXForwarded()
+	dropUpgradeFields(pr)
 	if h := OriginalHost(pr.In.Context()); h != "" {
 		pr.Out.Header.Set("X-Forwarded-Host", h)
 	}
@@ -171,3 +186,35 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
+
+// dropUpgradeFields removes what ReverseProxy keeps of a request's
+// upgrade when the request cannot be upgraded: one that came over HTTP/2,
+// which includes the request of an "Upgrade: h2c" (RFC 9113 section
+// 8.2.2 forbids connection-specific fields there), keeps no Connection
+// nor Upgrade; HTTP2-Settings never goes on.
+func dropUpgradeFields(pr *httputil.ProxyRequest) {
+	h := pr.Out.Header
+	if pr.In.ProtoMajor >= 2 {
+		delete(h, "Connection")
+		delete(h, "Upgrade")
+	}
+	delete(h, "Http2-Settings")
+}
+
+// clientBody is the client's request body as the upstream call reads it:
+// it records a read error (a malformed chunked body, a client that
+// stopped sending), which makes the failure the client's: 400, not 502.
+type clientBody struct {
+	io.ReadCloser
+	err atomic.Bool // read from the error handler, set by the transport's writer
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.err.Store(true)
+	}
+	return n, err
+}
+
+func (b *clientBody) failed() bool { return b.err.Load() }

@@ -1,6 +1,7 @@
 package h1
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -64,6 +65,39 @@ type conn struct {
 	// will announce. Set before the connection is served.
 	wait    *readiness.Waiter
 	drained bool
+
+	// link aborts the upstream exchange in progress when the client goes
+	// away; cancelReq (under cancelMu), when set, cancels the fallback
+	// request's context. hangup (both) runs on the readiness poller when
+	// the peer hangs up, seen by wait (cleartext) or by watch (TLS:
+	// hang-ups only).
+	link      Link
+	cancelMu  sync.Mutex
+	cancelReq context.CancelFunc
+	watch     *readiness.Waiter
+}
+
+// hangup is the readiness hook of the client socket: the client closed
+// (or half-closed) or reset its connection, so nobody will read the answer
+// in progress.
+func (c *conn) hangup() {
+	c.link.Cancel()
+	c.cancelMu.Lock()
+	if c.cancelReq != nil {
+		c.cancelReq()
+	}
+	c.cancelMu.Unlock()
+}
+
+// setCancel sets (nil: clears) the fallback request's cancel function;
+// when the client is gone already, it is called at once.
+func (c *conn) setCancel(f context.CancelFunc) {
+	c.cancelMu.Lock()
+	c.cancelReq = f
+	c.cancelMu.Unlock()
+	if f != nil && c.link.Gone() {
+		f()
+	}
 }
 
 // bufs recycles the buffers of finished connections.
@@ -74,7 +108,7 @@ type connBufs struct{ buf, out, up []byte }
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc, proto: "http", remoteAddr: nc.RemoteAddr().String()}
 	if s.cfg.TLS == nil { // TLS buffers records: socket readiness would mislead
-		c.wait = readiness.Register(nc)
+		c.wait = readiness.RegisterHooks(nc, readiness.Hooks{OnHangup: c.hangup}, true)
 	}
 	if host, _, err := net.SplitHostPort(c.remoteAddr); err == nil {
 		c.clientIP = host
@@ -102,6 +136,9 @@ func (c *conn) serve() {
 		}
 		c.tls, c.proto = &cs, "https"
 		c.req.sni = cs.ServerName
+		if raw := tc.NetConn(); raw != nil {
+			c.watch = readiness.RegisterHooks(raw, readiness.Hooks{OnHangup: c.hangup}, false)
+		}
 	}
 	b := bufs.Get().(*connBufs)
 	if b.buf == nil {
@@ -114,6 +151,7 @@ func (c *conn) serve() {
 			c.srv.log.Error("panic serving connection", "remote", c.remoteAddr, "panic", v, "stack", string(debug.Stack()))
 		}
 		c.wait.Close()
+		c.watch.Close()
 		if handedOff {
 			return
 		}
@@ -193,6 +231,11 @@ func (c *conn) readRequest() *reqError {
 				continue
 			}
 			end, next := headEnd(data, scan)
+			if end > maxHead {
+				// However it arrived: in one read the buffer may have
+				// grown past the limit before the end was seen.
+				return errTooLarge
+			}
 			if end > 0 {
 				return parseRequest(data[:end], &c.req)
 			}
@@ -265,21 +308,31 @@ func (c *conn) handle() (keep, handedOff bool) {
 // writeError answers a request the server refuses, then the connection is
 // closed.
 func (c *conn) writeError(status int, msg string) {
-	c.out = appendStatusLine(c.out[:0], 1, status)
-	c.out = append(c.out, "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"...)
-	body := statusText(status) + ": " + msg + "\n"
-	c.out = appendContentLength(c.out, int64(len(body)))
-	c.out = append(c.out, "\r\n"...)
-	c.out = append(c.out, body...)
+	c.out = errorResponse(c.out[:0], status, msg)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	_, _ = c.nc.Write(c.out)
 	c.out = c.out[:0]
-	if tcp, ok := c.nc.(*net.TCPConn); ok {
-		// Let the client read the answer before the close resets the
-		// connection over unread input.
-		_ = tcp.CloseWrite()
-		_ = c.nc.SetReadDeadline(time.Now().Add(time.Second))
-		_, _ = io.CopyN(io.Discard, c.nc, 256<<10)
+	lingerClose(c.nc)
+}
+
+// errorResponse appends the answer to a refused request to b.
+func errorResponse(b []byte, status int, msg string) []byte {
+	b = appendStatusLine(b, 1, status)
+	b = append(b, "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"...)
+	body := statusText(status) + ": " + msg + "\n"
+	b = appendContentLength(b, int64(len(body)))
+	b = append(b, "\r\n"...)
+	return append(b, body...)
+}
+
+// lingerClose lets the client read the answer just written before the
+// close resets the connection over unread input: it shuts the sending
+// side and reads (for a second, 256 KiB at most) what the client sends.
+func lingerClose(nc net.Conn) {
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+		_ = nc.SetReadDeadline(time.Now().Add(time.Second))
+		_, _ = io.CopyN(io.Discard, nc, 256<<10)
 	}
 }
 

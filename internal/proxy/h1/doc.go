@@ -34,9 +34,9 @@
 // absolute-form and asterisk-form targets, chunked or large request
 // bodies, Upgrade (WebSocket, "Upgrade: h2c": the writer implements
 // http.Hijacker), CONNECT. The ResponseWriter implements http.Flusher,
-// http.Hijacker and the http.ResponseController methods; request contexts
-// are not cancelled when the client goes away mid-request (net/http's
-// background read is not replicated), only when the handler returns.
+// http.Hijacker and the http.ResponseController methods. The request
+// context is cancelled when the handler returns or the client goes away
+// (see below).
 //
 // HTTP/2: connections that negotiate h2 by ALPN or start with the
 // cleartext preface are handed, with the bytes already read, to
@@ -56,7 +56,8 @@
 // Transfer-Encoding in an HTTP/1.0 request; 501 for any transfer coding
 // other than exactly "chunked" (case-insensitive, one field); 505 for a
 // major version other than 1 (a later HTTP/1.x is served as HTTP/1.1);
-// 431 for a head over 64 KiB or 256 fields; 408 when a started head does
+// 431 for a head over 64 KiB (MaxHead, however the head arrives: in one
+// read or many) or 256 fields; 408 when a started head does
 // not complete within ReadHeaderTimeout; 417 for an Expect other than
 // 100-continue. Up to four empty lines before a request line are skipped.
 // Chunk sizes are 1 to 15 hex digits, extensions are allowed and dropped,
@@ -87,6 +88,44 @@
 // common case, costs one pass over its bytes and no allocation. A path
 // urlpath refuses goes to the fallback path, whose http.Handler (the
 // socket's entry in package proxy) answers 400.
+//
+// # Guard
+//
+// Guard lends these parsing decisions to another server (the net/http
+// engine): a net.Conn that checks each request head with this parser and
+// follows its body framing before the reader sees a byte, answers what
+// this server refuses as it does, and passes bytes unchecked only after
+// the HTTP/2 preface or a 101 answer to an Upgrade. Malformed chunked
+// framing becomes a read error under the body (the handler answers 400),
+// then the end of the connection. A refusal is written when the reader
+// next reads for a head with a read deadline set (net/http's
+// ReadHeaderTimeout), never during net/http's read-ahead while a handler
+// answers the previous request, so answers keep their order.
+//
+// # Clients that go away
+//
+// The client socket is registered with package readiness (cleartext:
+// the waiter below; TLS: a hang-up-only registration, one event per
+// connection), whose poller sees the peer's FIN or RST (EPOLLRDHUP) while
+// the request goroutine waits for the upstream. Its hook aborts the
+// upstream connection in use (Link: an interrupt and a past read
+// deadline wake the goroutine, and the connection is closed, never
+// pooled) and cancels a fallback request's context; nothing is answered.
+// A half-close counts as going away, as in net/http and nginx. With
+// PORTICO_READINESS=off, or where epoll is missing, a client that goes
+// away is noticed only by the upstream timeout. HTTP/2 streams link their
+// upstream leg the same way (package h2).
+//
+// # Upstream timeout
+//
+// A Route built without timeouts gets the proxy's default upstream
+// timeout (SetDefaultTimeout): the wait for the response head, from the
+// request's write, is bounded and its expiry answered 504 with the
+// upstream connection closed; the body that follows is not bounded. It
+// costs no timer and no system call per request: the readiness reaper
+// (every 250 ms, against a clock it reads once per sweep) aborts the
+// connections whose deadline passed, so it fires up to half a second
+// early or late. Route timeouts use read deadlines as before.
 //
 // # Waiting for reads
 //

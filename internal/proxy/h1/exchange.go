@@ -3,6 +3,7 @@ package h1
 import (
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"time"
 
@@ -17,9 +18,10 @@ import (
 // and one of its endpoints, with the backend's other endpoints to try if
 // that one refuses the connection.
 type Pick struct {
-	be  *routeBackend
-	ep  *Endpoint
-	cur health.Cursor
+	be   *routeBackend
+	ep   *Endpoint
+	cur  health.Cursor
+	head time.Duration // the head timeout (0: none)
 }
 
 // Pick chooses a backend by weight, then its next endpoint.
@@ -113,6 +115,7 @@ type Failure struct {
 // The zero value is ready; an Exchange may be reused after Release.
 type Exchange struct {
 	uc     *upConn
+	link   *Link
 	resp   response
 	method string
 	ch     chunked
@@ -125,10 +128,12 @@ type Exchange struct {
 // endpoint and reads the final response head (1xx answers are dropped). A
 // reused connection that fails before any response byte is retried once
 // on a new one when retryable. On failure the exchange is over and the
-// answer to give is returned.
-func (x *Exchange) Do(p Pick, method string, head, body []byte, attempt, request time.Time, retryable bool, log *slog.Logger) *Failure {
-	x.method = method
-	uc, f := roundTrip(p, head, body, attempt, request, retryable, &x.resp, nil, log)
+// answer to give is returned (Status 0: none, the client went away).
+// link (may be nil) cancels the exchange when the client goes away, until
+// Release.
+func (x *Exchange) Do(p Pick, method string, head, body []byte, attempt, request time.Time, retryable bool, link *Link, log *slog.Logger) *Failure {
+	x.method, x.link = method, link
+	uc, f := roundTrip(p, head, body, attempt, request, retryable, &x.resp, nil, link, log)
 	if f != nil {
 		return &Failure{Status: f.status, Body: f.body}
 	}
@@ -270,7 +275,7 @@ func (x *Exchange) Release() {
 		return
 	}
 	x.uc = nil
-	if x.done && x.in != frameClose && !uc.broken && !x.resp.close {
+	if x.link.detach() && x.done && x.in != frameClose && !uc.broken && !x.resp.close {
 		uc.ep.put(uc)
 		return
 	}
@@ -281,11 +286,17 @@ func (x *Exchange) Release() {
 // final response head into resp (1xx answers go to c's client, or are
 // dropped when c is nil). A reused
 // connection that fails before any response byte is retried once on a new
-// one when retryable. It returns the connection, or the answer to give
-// when the exchange failed.
+// one when retryable. p.head (0: none) bounds the wait for the response
+// head from the request's write. While link holds it, the connection is
+// aborted when the client goes away (it stays in link when this returns
+// it). It returns the connection, or the answer to give when the exchange
+// failed (status 0: none, the client went away).
 func roundTrip(p Pick, head, body []byte, deadline, reqDeadline time.Time, retryable bool, resp *response,
-	c *conn, log *slog.Logger) (*upConn, *failureAnswer) {
+	c *conn, link *Link, log *slog.Logger) (*upConn, *failureAnswer) {
 	for attempt := 0; ; attempt++ {
+		if link.Gone() {
+			return nil, &clientGone
+		}
 		uc, err := p.get(deadline, retryable, attempt > 0, log)
 		if err != nil {
 			log.Debug("upstream connect failed", "endpoint", p.ep.addr, "err", err)
@@ -296,6 +307,8 @@ func roundTrip(p Pick, head, body []byte, deadline, reqDeadline time.Time, retry
 			_ = uc.nc.SetDeadline(deadline)
 			uc.deadline = deadline
 		}
+		link.attach(uc)
+		uc.armHead(p.head)
 		var got bool
 		werr := uc.send(head, body)
 		if c == nil {
@@ -317,13 +330,20 @@ func roundTrip(p Pick, head, body []byte, deadline, reqDeadline time.Time, retry
 				err = dropInformational(uc, resp, &got)
 			}
 		}
+		if uc.disarmHead(p.head) && err == nil {
+			err = os.ErrDeadlineExceeded // the head came as the timeout expired
+		}
 		if err == nil {
 			if werr != nil {
 				uc.broken = true
 			}
 			return uc, nil
 		}
+		link.detach()
 		uc.close()
+		if err == errClientAborted {
+			return nil, &clientGone
+		}
 		if attempt == 0 && uc.reused && !got && retryable && !isTimeout(err) {
 			continue // a keep-alive connection the upstream had closed
 		}

@@ -31,7 +31,11 @@ func (c *conn) fallback() (keep, hijacked bool) {
 	}
 	ctx, cancel := context.WithCancel(hr.Context())
 	hr = hr.WithContext(ctx)
+	// The context ends when the client goes away (the readiness hook),
+	// as net/http's does: the upstream call is then cancelled.
+	c.setCancel(cancel)
 	aborted := c.runHandler(w, hr)
+	c.setCancel(nil)
 	cancel()
 	if w.hijacked {
 		return false, true

@@ -35,12 +35,15 @@ func (c *conn) forward(rt *Route) bool {
 	be := p.be
 	deadline, reqDeadline := rt.Deadlines()
 	c.up = c.upstreamHead(c.up[:0], be, len(body))
-	uc, fail := roundTrip(p, c.up, body, deadline, reqDeadline, idempotent(req), &c.resp, c, c.srv.log)
+	uc, fail := roundTrip(p, c.up, body, deadline, reqDeadline, idempotent(req), &c.resp, c, &c.link, c.srv.log)
 	if fail != nil {
+		if fail.status == 0 {
+			return false
+		}
 		return c.answer(be, *fail)
 	}
 	keep, upOK := c.relay(uc, be)
-	if upOK && !uc.broken && !c.resp.close {
+	if c.link.detach() && upOK && !uc.broken && !c.resp.close {
 		uc.ep.put(uc)
 	} else {
 		uc.close()
@@ -104,6 +107,7 @@ var (
 	badGateway   = failureAnswer{502, bodyConnect}
 	upstreamTO   = failureAnswer{504, bodyUpstream}
 	requestTO    = failureAnswer{504, bodyRequestTO}
+	clientGone   = failureAnswer{} // no answer: nobody to give it to
 	errUpstream1 = errors.New("unexpected informational response from upstream")
 )
 

@@ -5,11 +5,15 @@ import (
 	"unsafe"
 )
 
+// MaxHead is the head size limit of both engines (the net/http engine
+// sets its MaxHeaderBytes from it).
+const MaxHead = 64 << 10
+
 // Limits of what the parser accepts.
 const (
 	// maxHead bounds a request or response head (start line and fields):
 	// a larger request head is answered 431, a larger response head 502.
-	maxHead = 64 << 10
+	maxHead = MaxHead
 	// maxFields bounds the number of header fields of one head (431).
 	maxFields = 256
 	// maxLeadingCRLF is how many empty lines may precede a request line

@@ -119,6 +119,9 @@ func (uc *upConn) readResponseHead(r *response) (got bool, err error) {
 		if uc.w > 0 {
 			got = true
 			end, next := headEnd(uc.buf[:uc.w], scan)
+			if end > maxHead {
+				return true, errResponseTooLarge
+			}
 			if end > 0 {
 				if err := parseResponse(uc.buf[:end], r); err != nil {
 					return true, err

@@ -19,6 +19,19 @@ type Route struct {
 	// RequestTimeout bounds the whole exchange (ir.Timeouts.Request),
 	// BackendTimeout one attempt (ir.Timeouts.BackendRequest); 0: none.
 	requestTimeout, backendTimeout time.Duration
+	// headTimeout bounds the wait for the response head when the rule
+	// sets neither timeout (see SetDefaultTimeout); 0: none.
+	headTimeout time.Duration
+}
+
+// SetDefaultTimeout makes d (0: none) the bound on the wait for the
+// response head, from the request's write, when the rule sets neither
+// timeout; it returns rt (nil stays nil).
+func (rt *Route) SetDefaultTimeout(d time.Duration) *Route {
+	if rt != nil && rt.requestTimeout <= 0 && rt.backendTimeout <= 0 {
+		rt.headTimeout = d
+	}
+	return rt
 }
 
 type routeBackend struct {
@@ -75,7 +88,7 @@ func (rt *Route) pick() Pick {
 	if len(b.endpoints) > 1 {
 		start = int((b.next.Add(1) - 1) % uint32(len(b.endpoints)))
 	}
-	p := Pick{be: b, cur: health.NewCursor(len(b.endpoints), start)}
+	p := Pick{be: b, cur: health.NewCursor(len(b.endpoints), start), head: rt.headTimeout}
 	i, _ := p.cur.Next(b.skip)
 	p.ep = b.endpoints[i]
 	return p

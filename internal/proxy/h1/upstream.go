@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -99,6 +100,8 @@ type upConn struct {
 	wait     *readiness.Waiter
 	drained  bool
 	deadline time.Time // the deadline set on nc (zero: none), for wait
+
+	aborted atomic.Int32 // why abort stopped it (abortNone: it did not)
 }
 
 // close closes the connection.
@@ -147,7 +150,9 @@ func (e *Endpoint) get(deadline time.Time, retryable, fresh bool) (*upConn, erro
 		return nil, err
 	}
 	e.health.Succeeded()
-	return &upConn{nc: nc, ep: e, buf: make([]byte, upstreamBufSize), wait: readiness.Register(nc)}, nil
+	uc := &upConn{nc: nc, ep: e, buf: make([]byte, upstreamBufSize)}
+	uc.wait = readiness.RegisterHooks(nc, readiness.Hooks{OnExpire: uc.expire}, true)
+	return uc, nil
 }
 
 // get returns a connection to p's endpoint (see Endpoint.get for
@@ -226,7 +231,7 @@ func (uc *upConn) fill(compact bool) error {
 	}
 	if uc.drained {
 		if err := uc.wait.Wait(uc.deadline); err != nil {
-			return os.ErrDeadlineExceeded // the only way Wait fails here
+			return uc.abortErr(os.ErrDeadlineExceeded) // aborted, or the deadline
 		}
 	}
 	p := uc.buf[uc.w:]
@@ -236,7 +241,7 @@ func (uc *upConn) fill(compact bool) error {
 	if n > 0 {
 		return nil
 	}
-	return err
+	return uc.abortErr(err)
 }
 
 // alive reports whether nc has neither been closed by its peer nor holds

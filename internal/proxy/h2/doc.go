@@ -19,7 +19,10 @@
 // :authority, cookie fields joined with "; ", X-Forwarded-For/-Host/-Proto
 // set) on a keep-alive connection of the endpoint's pool; the answer comes
 // back as HEADERS and DATA frames, chunked trailers as trailing HEADERS.
-// Upstream failures are answered 502, timeouts 504, as on HTTP/1.1.
+// Upstream failures are answered 502, timeouts 504 (the default upstream
+// timeout included), as on HTTP/1.1. A stream that the client resets, or
+// whose connection ends, aborts its upstream leg through an h1.Link: the
+// upstream connection is closed, never pooled mid-answer.
 // The :path is put in normal form first (h1.NormalizeTarget, package
 // urlpath); one it refuses goes to the handler path, answered 400 there.
 //

@@ -38,11 +38,13 @@ func (s *stream) serveFast(rt *h1.Route) {
 		exchanges.Put(s.x)
 		s.x = nil
 	}()
-	fail := s.x.Do(p, s.req.method, head, nil, attempt, request, retry, c.srv.log)
+	fail := s.x.Do(p, s.req.method, head, nil, attempt, request, retry, &s.link, c.srv.log)
 	*hb = head
 	headBufs.Put(hb)
 	if fail != nil {
-		s.answer(p.ResponseEdits(), fail.Status, fail.Body)
+		if fail.Status != 0 { // 0: the stream or its connection ended
+			s.answer(p.ResponseEdits(), fail.Status, fail.Body)
+		}
 		return
 	}
 	s.relay(p.ResponseEdits())

@@ -43,6 +43,7 @@ type stream struct {
 	status int
 
 	x        *h1.Exchange // fast path only
+	link     h1.Link      // cancels x's upstream leg when the stream ends early
 	trailers []hpack.HeaderField
 }
 
@@ -338,6 +339,7 @@ func (s *stream) abort(err error) {
 	if s.cancel != nil {
 		s.cancel()
 	}
+	s.link.Cancel()
 	w := &s.c.w
 	w.mu.Lock()
 	w.cond.Broadcast()

@@ -27,6 +27,14 @@
 // or nil where the platform or the connection does not allow it (then
 // every Wait returns at once). PORTICO_READINESS=off disables it.
 //
+// Hooks (RegisterHooks) let a connection act when its peer hangs up
+// (EPOLLRDHUP, EPOLLHUP, EPOLLERR; a registration without data watches
+// only that, for TLS connections whose reads do not wait here) and when
+// a deadline set with Arm passes. Arm costs no timer: the reaper that
+// enforces WaitIdle deadlines checks it on its 250 ms sweep, and Arm
+// reads the reaper's clock, not the time. Hooks run on the poller's and
+// the reaper's goroutines and must not block.
+//
 // A Waiter is never removed from epoll explicitly: closing the socket
 // removes it, and removing an fd that might already be closed and reused
 // by another connection would silence that one. Events for fds without a

@@ -81,15 +81,22 @@ func (p *poller) run(f *os.File, rc syscall.RawConn) {
 func (p *poller) reap() {
 	for now := range time.Tick(reapEvery) {
 		n := now.UnixNano()
+		coarse.Store(n)
 		p.waiters.Range(func(_, w any) bool {
 			w.(*Waiter).expire(n)
+			w.(*Waiter).check(n)
 			return true
 		})
 	}
 }
 
 // Register starts watching nc's socket, or returns nil when it cannot.
-func Register(nc net.Conn) *Waiter {
+func Register(nc net.Conn) *Waiter { return RegisterHooks(nc, Hooks{}, true) }
+
+// RegisterHooks is Register with hooks. Without data, only the peer's
+// hang-up is watched (one event per connection, never one per arrival):
+// Wait must then not be used, and Arm is enforced all the same.
+func RegisterHooks(nc net.Conn, h Hooks, data bool) *Waiter {
 	if disabled {
 		return nil
 	}
@@ -107,9 +114,13 @@ func Register(nc net.Conn) *Waiter {
 	}
 	var w *Waiter
 	err = rc.Control(func(fd uintptr) {
-		w = newWaiter(p, int32(fd))
+		w = newWaiter(p, int32(fd), h)
 		p.waiters.Store(w.fd, w)
-		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: w.fd}
+		mask := uint32(syscall.EPOLLRDHUP | epollET)
+		if data {
+			mask |= syscall.EPOLLIN
+		}
+		ev := syscall.EpollEvent{Events: mask, Fd: w.fd}
 		if syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev) != nil {
 			p.waiters.CompareAndDelete(w.fd, w)
 			w = nil

@@ -13,3 +13,6 @@ type poller struct{ waiters sync.Map }
 
 // Register returns nil: readiness hints need epoll.
 func Register(net.Conn) *Waiter { return nil }
+
+// RegisterHooks returns nil: readiness hints need epoll.
+func RegisterHooks(net.Conn, Hooks, bool) *Waiter { return nil }

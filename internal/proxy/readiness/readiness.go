@@ -39,10 +39,13 @@ type Waiter struct {
 	// expired tells WaitIdle that the reaper's token is a timeout.
 	idleUntil atomic.Int64
 	expired   atomic.Bool
+
+	hooks Hooks        // set before registration
+	armed atomic.Int64 // Arm's deadline (Unix ns, 0: none)
 }
 
-func newWaiter(p *poller, fd int32) *Waiter {
-	w := &Waiter{p: p, fd: fd, wake: make(chan struct{}, 1), done: make(chan struct{})}
+func newWaiter(p *poller, fd int32, h Hooks) *Waiter {
+	w := &Waiter{p: p, fd: fd, wake: make(chan struct{}, 1), done: make(chan struct{}), hooks: h}
 	// Data may have arrived before registration: the first Wait returns
 	// at once and the read finds out.
 	w.state.Store(ready)
@@ -55,7 +58,7 @@ func newWaiter(p *poller, fd int32) *Waiter {
 // new arrival to announce it).
 func (w *Waiter) notify(end bool) {
 	if end {
-		w.ended.Store(true)
+		w.hangup()
 	}
 	for {
 		switch w.state.Load() {
