@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/net/http2"
 )
 
 // Guard is a net.Conn for another HTTP/1.1 server (net/http): it lets
@@ -149,6 +151,9 @@ func (g *Guard) Read(p []byte) (int, error) {
 // progress (else more input is needed).
 func (g *Guard) checkHead() bool {
 	data := g.buf[g.v:g.w]
+	if g.first && g.alpnH2() {
+		return g.checkPreface(data)
+	}
 	if g.scan == 0 && len(data) > 0 && (data[0] == '\r' || data[0] == '\n') {
 		switch {
 		case data[0] == '\n' || len(data) > 1 && data[1] != '\n':
@@ -193,6 +198,31 @@ func (g *Guard) checkHead() bool {
 		g.state, g.left = stLength, g.req.contentLength
 	default:
 		g.bodyDone()
+	}
+	return true
+}
+
+// alpnH2 reports whether g is over TLS and the handshake chose h2: the
+// client must then start with the HTTP/2 connection preface.
+func (g *Guard) alpnH2() bool {
+	tc, ok := g.Conn.(*tls.Conn)
+	return ok && tc.ConnectionState().NegotiatedProtocol == "h2"
+}
+
+// checkPreface lets an h2 connection through once its preface arrived, and
+// ends one that starts with anything else without an answer (RFC 9113
+// 3.4: a connection error; an HTTP/1.1 answer would be a protocol the
+// client did not choose).
+func (g *Guard) checkPreface(data []byte) bool {
+	n := min(len(data), len(http2.ClientPreface))
+	switch {
+	case string(data[:n]) != http2.ClientPreface[:n]:
+		g.first = false
+		g.fail(io.EOF)
+	case n < len(http2.ClientPreface):
+		return false
+	default:
+		g.first, g.state = false, stPass
 	}
 	return true
 }

@@ -2,12 +2,17 @@ package h1
 
 import (
 	"bufio"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
+
+	"portico.dev/portico/internal/testcert"
 )
 
 // guardPair returns the client end of a loopback connection and a Guard
@@ -123,5 +128,46 @@ func TestGuardUpgrade(t *testing.T) {
 		if !accept && (n != 0 || err != io.EOF) {
 			t.Errorf("after a refused upgrade: read %q, %v; want the garbage refused", rest[:n], err)
 		}
+	}
+}
+
+// TestGuardALPNH2Preface: over TLS with ALPN h2, the preface passes and
+// what follows it is not checked as HTTP/1.1; anything else ends the
+// connection without an answer (RFC 9113 3.4), where an HTTP/1.1 400
+// would be a protocol the client did not choose.
+func TestGuardALPNH2Preface(t *testing.T) {
+	ca := testcert.NewCA(t, "guard-ca")
+	cert := ca.Server(t, "guard.example")
+	for name, tc := range map[string]struct {
+		send string
+		pass bool
+	}{
+		"preface":         {send: http2.ClientPreface + "\x00\x00\x00\x04\x00\x00\x00\x00\x00", pass: true},
+		"invalid preface": {send: "PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n"},
+		"HTTP/1.1 on h2":  {send: "GET / HTTP/1.1\r\nHost: a\r\n\r\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			raw, server := net.Pipe()
+			t.Cleanup(func() { raw.Close(); server.Close() })
+			client := tls.Client(raw, &tls.Config{RootCAs: ca.Pool(), ServerName: "guard.example", NextProtos: []string{"h2"}})
+			g := NewGuard(tls.Server(server, &tls.Config{Certificates: []tls.Certificate{cert.TLS()}, NextProtos: []string{"h2", "http/1.1"}}))
+			_ = g.SetDeadline(time.Now().Add(5 * time.Second))
+			go func() {
+				if client.Handshake() == nil {
+					_, _ = io.WriteString(client, tc.send)
+				}
+			}()
+			got := make([]byte, len(tc.send))
+			n, err := io.ReadFull(g, got)
+			if tc.pass {
+				if err != nil || string(got) != tc.send {
+					t.Fatalf("read %q, %v; want the bytes sent", got[:n], err)
+				}
+				return
+			}
+			if n != 0 || err != io.EOF {
+				t.Fatalf("read %q, %v; want nothing and the end", got[:n], err)
+			}
+		})
 	}
 }
