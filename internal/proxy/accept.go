@@ -6,7 +6,10 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Accept backoff: the first retry after a failed accept waits
@@ -29,7 +32,9 @@ func nextAcceptDelay(prev time.Duration) time.Duration {
 // Every accept error but "closed" (EMFILE, ENFILE, ENOBUFS, ECONNABORTED
 // and whatever else the kernel returns) is retried here with exponential
 // backoff, logged once per episode, and reported (failure) until an accept
-// succeeds again: engines only ever see a connection or net.ErrClosed.
+// succeeds again, or the process can open a descriptor again after a
+// backoff (the next accept may wait long for a client): engines only ever
+// see a connection or net.ErrClosed.
 //
 // slots bounds the connections accepted and not yet closed: Accept takes a
 // slot before asking the kernel, so at the limit connections wait in the
@@ -88,7 +93,36 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 		case <-l.closed:
 			return nil, net.ErrClosed
 		}
+		// The next accept may wait for a client for long: if the process
+		// has a descriptor to give a connection again, the socket is
+		// accepting now, not only once a client comes.
+		if l.canOpen() && l.fail.Swap(nil) != nil {
+			l.log.Info("accepting connections again")
+			l.changed()
+		}
 	}
+}
+
+// canOpen reports whether the process can open one more file descriptor
+// (it duplicates the socket's and closes the copy): accept fails with
+// EMFILE or ENFILE until it can. False when the socket has no descriptor.
+func (l *guardedListener) canOpen() bool {
+	sc, ok := l.Listener.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	can := false
+	_ = rc.Control(func(fd uintptr) {
+		if nfd, err := unix.Dup(int(fd)); err == nil {
+			_ = unix.Close(nfd)
+			can = true
+		}
+	})
+	return can
 }
 
 // acquire takes a connection slot, waiting while the limit is reached.
