@@ -39,9 +39,9 @@ test-race: ## Run the fast packages under the race detector.
 # seeds (the goldens' inputs) also run in `make test`. A short minimization
 # time keeps the big seeds from stalling a short run.
 FUZZTIME ?= 20s
-FUZZ_TARGETS = ./internal/provider/file/:FuzzParseFile ./internal/controlplane/:FuzzCompute
+FUZZ_TARGETS = ./internal/provider/file/:FuzzParseFile ./internal/controlplane/:FuzzCompute ./internal/proxy/urlpath/:FuzzNormalize
 
-fuzz-smoke: ## Fuzz the YAML loader and Compute for FUZZTIME each (CI runs it; a failing input lands in testdata/fuzz/).
+fuzz-smoke: ## Fuzz the YAML loader, Compute and path normalisation for FUZZTIME each (CI runs it; a failing input lands in testdata/fuzz/).
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
