@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -105,7 +106,7 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 		}
 	}
 	px := proxy.New(popts)
-	bp := &boundProxy{px: px, bind: *bind}
+	bp := &boundProxy{px: px, bind: *bind, log: log}
 	client := &configsync.Client{URL: *controller, Gateway: *gateway, ProxyID: *proxyID, Token: token, Log: log,
 		LiveAck: bp.liveAck, Changed: changed}
 	src := &proxySource{px: px, client: client}
@@ -211,6 +212,7 @@ func renameAck(ack ir.Ack, original, clashes map[string]string) ir.Ack {
 type boundProxy struct {
 	px   *proxy.Proxy
 	bind string
+	log  *slog.Logger // nil: quiet
 
 	mu                sync.Mutex
 	original, clashes map[string]string // of the last config applied
@@ -221,7 +223,12 @@ func (b *boundProxy) apply(cfg *ir.Config) ir.Ack {
 	b.mu.Lock()
 	b.original, b.clashes = original, clashes
 	b.mu.Unlock()
-	return renameAck(b.px.Apply(bound), original, clashes)
+	ack := b.px.Apply(bound)
+	if b.log != nil {
+		b.log.Info("config applied", "version", ack.Version, "listeners", len(bound.Listeners),
+			"invalidListeners", len(ack.InvalidListeners), "bindErrors", len(ack.ListenerErrors), "error", ack.Error)
+	}
+	return renameAck(ack, original, clashes)
 }
 
 func (b *boundProxy) liveAck(version uint64) (ir.Ack, bool) {

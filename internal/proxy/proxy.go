@@ -214,7 +214,9 @@ func (p *Proxy) Apply(cfg *ir.Config) ir.Ack {
 	p.keys, p.fastKeys = keys, fastKeys
 	p.pool.Retain(keys)
 	p.fast.Retain(fastKeys)
-	p.log.Info("config applied", "version", cfg.Version, "listeners", len(p.sockets),
+	// Debug: the caller logs the one line per reload (the standalone
+	// runner's summary, portico proxy's "config applied").
+	p.log.Debug("config applied", "version", cfg.Version, "listeners", len(p.sockets),
 		"invalidListeners", len(invalid), "bindErrors", len(ack.ListenerErrors))
 	return p.liveAck()
 }
