@@ -90,9 +90,19 @@ func (a *attempts) tryEndpoints(req *http.Request) (*http.Response, error) {
 	i, _ := cur.Next(a.skip)
 	for {
 		resp, err := a.try(req, &a.targets[i])
-		var de *dialError
-		if err == nil || !errors.As(err, &de) || req.Context().Err() != nil {
+		if err == nil || req.Context().Err() != nil {
 			return resp, err
+		}
+		var de *dialError
+		if !errors.As(err, &de) {
+			// A reset or close before any answer: the transport retried a
+			// reused connection once already, so the endpoint failed on a
+			// new one too. Only idempotent requests move: the endpoint may
+			// have read this one.
+			if !idempotent(req) || !health.ResetBeforeAnswer(err) {
+				return resp, err
+			}
+			a.targets[i].health.Failed()
 		}
 		next, ok := cur.Next(a.skip)
 		if !ok {
@@ -102,9 +112,22 @@ func (a *attempts) tryEndpoints(req *http.Request) (*http.Response, error) {
 		if !ok {
 			return nil, err
 		}
-		a.log.Debug("upstream connect failed, trying another endpoint", "endpoint", a.targets[i].addr, "next", a.targets[next].addr, "err", err)
+		a.log.Debug("upstream failed before answering, trying another endpoint", "endpoint", a.targets[i].addr, "next", a.targets[next].addr, "err", err)
 		req, i = r, next
 	}
+}
+
+// idempotent reports whether req may be sent again after an endpoint may
+// have read it: the methods and header net/http's Transport (and the h1
+// engine) treat so.
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	_, key := req.Header["Idempotency-Key"]
+	_, xkey := req.Header["X-Idempotency-Key"]
+	return key || xkey
 }
 
 // canResend reports whether req's body can be had again: none, or GetBody.

@@ -347,6 +347,9 @@ func roundTrip(p Pick, head, body []byte, deadline, reqDeadline time.Time, retry
 		if attempt == 0 && uc.reused && !got && retryable && !isTimeout(err) {
 			continue // a keep-alive connection the upstream had closed
 		}
+		if !uc.reused && !got && retryable && health.ResetBeforeAnswer(err) && p.failOver(err, log) {
+			continue // a new connection reset or closed unanswered: the endpoint is failing
+		}
 		log.Debug("upstream request failed", "endpoint", p.ep.addr, "err", err, "write_err", werr)
 		if got && !isTimeout(err) {
 			return nil, &badGateway

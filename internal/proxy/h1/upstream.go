@@ -170,14 +170,23 @@ func (p *Pick) get(deadline time.Time, retryable, fresh bool, log *slog.Logger) 
 		if !deadline.IsZero() && !time.Now().Before(deadline) {
 			return nil, err
 		}
-		p.ep.health.Failed()
-		i, ok := p.cur.Next(p.be.skip)
-		if !ok {
+		if !p.failOver(err, log) {
 			return nil, err
 		}
-		log.Debug("upstream connect failed, trying another endpoint", "endpoint", p.ep.addr, "next", p.be.endpoints[i].addr, "err", err)
-		p.ep = p.be.endpoints[i]
 	}
+}
+
+// failOver marks p's endpoint failing and moves p to the backend's next
+// endpoint that is not failing, each tried once; false when none is left.
+func (p *Pick) failOver(err error, log *slog.Logger) bool {
+	p.ep.health.Failed()
+	i, ok := p.cur.Next(p.be.skip)
+	if !ok {
+		return false
+	}
+	log.Debug("upstream failed before answering, trying another endpoint", "endpoint", p.ep.addr, "next", p.be.endpoints[i].addr, "err", err)
+	p.ep = p.be.endpoints[i]
+	return true
 }
 
 // put returns uc to the idle list, or closes it.

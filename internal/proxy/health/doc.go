@@ -13,5 +13,10 @@
 // without trying. Full outlier detection and active health checks are
 // not this package's job (they come with the traffic policies).
 //
+// A new connection that the endpoint resets or closes before any byte of
+// an answer (ResetBeforeAnswer) marks it failing too, and an idempotent
+// request goes on to another endpoint: the endpoint may have read the
+// request, so other requests are not moved.
+//
 // A healthy endpoint costs one atomic load per request.
 package health
