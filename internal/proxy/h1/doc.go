@@ -76,9 +76,10 @@
 // sent) goes on to the backend's other endpoints, each once, for every
 // method; the endpoint is then skipped by later requests for 250 ms,
 // doubling to 30 s while its connects keep failing (package health,
-// shared with package backend). A connection that fails after the
-// connect is not moved to another endpoint: the request may have been
-// received.
+// shared with package backend). A new connection that the endpoint resets
+// or closes before any byte of an answer marks it failing the same way;
+// an idempotent request then goes on to another endpoint, the others get
+// 502 (the endpoint may have received them).
 //
 // # Path normalisation
 //
