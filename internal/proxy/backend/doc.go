@@ -29,7 +29,10 @@
 // same decision as the HTTP/1.1 engine's) and the request goes on to the
 // backend's other endpoints that are not failing, each once, with its body
 // (buffered for retries, or still unread: http.Transport reads none of it
-// before it has a connection). Later requests
+// before it has a connection). An idempotent request whose connection the
+// endpoint reset or closed before any byte of an answer (the transport has
+// already retried a reused connection once) marks it failing and moves on
+// the same way. Later requests
 // pass over a failing endpoint for 250 ms, doubling to 30 s, until a
 // connect to it succeeds; when every endpoint is failing, the round-robin
 // one is still tried. Retries of ir.Retry come on top of this, and count
