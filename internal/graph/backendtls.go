@@ -3,8 +3,6 @@ package graph
 import (
 	"bytes"
 	"cmp"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"net/url"
 	"slices"
@@ -15,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"portico.dev/portico/internal/certs/certref"
 	"portico.dev/portico/internal/conditions"
 	"portico.dev/portico/internal/ir"
 	"portico.dev/portico/internal/resource"
@@ -238,57 +237,18 @@ func resolveCACertificates(p *BackendTLSPolicy, ix *resource.Index) {
 	}
 	for i, ref := range p.Object.Spec.Validation.CACertificateRefs {
 		f := fmt.Sprintf("spec.validation.caCertificateRefs[%d]", i)
-		var pemData []byte
-		var where string
+		b, bad := certref.Resolve(ix, certref.Ref{Group: string(ref.Group), Kind: string(ref.Kind), Namespace: ns, Name: string(ref.Name)},
+			certref.ConfigMap|certref.Secret|certref.ClusterTrustBundle, nil)
 		switch {
-		case ref.Group == "" && ref.Kind == "ConfigMap":
-			where = fmt.Sprintf("ConfigMap %s/%s", ns, ref.Name)
-			cm, ok := ix.ConfigMaps[types.NamespacedName{Namespace: ns, Name: string(ref.Name)}]
-			if !ok {
-				fail(conditions.PolicyInvalidCACertificateRef(fmt.Sprintf("%s: %s does not exist", f, where)))
-				continue
-			}
-			if data, ok := cm.Data["ca.crt"]; ok {
-				pemData = []byte(data)
-			} else if data, ok := cm.BinaryData["ca.crt"]; ok {
-				pemData = data
-			} else {
-				fail(conditions.PolicyInvalidCACertificateRef(fmt.Sprintf("%s: %s has no key ca.crt", f, where)))
-				continue
-			}
-		case ref.Group == "" && ref.Kind == "Secret":
-			where = fmt.Sprintf("Secret %s/%s", ns, ref.Name)
-			sec, ok := ix.Secrets[types.NamespacedName{Namespace: ns, Name: string(ref.Name)}]
-			if !ok {
-				fail(conditions.PolicyInvalidCACertificateRef(fmt.Sprintf("%s: %s does not exist", f, where)))
-				continue
-			}
-			data, ok := sec.Data["ca.crt"]
-			if !ok {
-				fail(conditions.PolicyInvalidCACertificateRef(fmt.Sprintf("%s: %s has no key ca.crt", f, where)))
-				continue
-			}
-			pemData = data
-		case ref.Group == "certificates.k8s.io" && ref.Kind == "ClusterTrustBundle":
-			where = fmt.Sprintf("ClusterTrustBundle %s", ref.Name)
-			ctb, ok := ix.ClusterTrustBundles[string(ref.Name)]
-			if !ok {
-				fail(conditions.PolicyInvalidCACertificateRef(fmt.Sprintf("%s: %s does not exist", f, where)))
-				continue
-			}
-			pemData = []byte(ctb.Spec.TrustBundle)
-		default:
+		case bad == nil:
+			bundle.Write(b.PEM)
+		case bad.Reason == certref.UnsupportedKind:
 			fail(conditions.PolicyInvalidKind(fmt.Sprintf(
 				"%s: %s is not a supported kind; reference a ConfigMap (key ca.crt), a Secret (key ca.crt) or a certificates.k8s.io ClusterTrustBundle",
 				f, qualifiedKind(string(ref.Group), string(ref.Kind)))))
-			continue
+		default:
+			fail(conditions.PolicyInvalidCACertificateRef(f + ": " + bad.Message))
 		}
-		certs, err := parseCertificates(pemData)
-		if err != nil {
-			fail(conditions.PolicyInvalidCACertificateRef(fmt.Sprintf("%s: %s: %v", f, where, err)))
-			continue
-		}
-		bundle.Write(certs)
 	}
 	if first != nil {
 		// The reason is the first problem's; the message names them all.
@@ -304,30 +264,6 @@ func resolveCACertificates(p *BackendTLSPolicy, ix *resource.Index) {
 		return
 	}
 	p.TLS.CACertificates = bundle.Bytes()
-}
-
-// parseCertificates returns the CERTIFICATE blocks of a PEM bundle,
-// re-encoded, or why there is none.
-func parseCertificates(data []byte) ([]byte, error) {
-	var out bytes.Buffer
-	for rest := data; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
-			return nil, fmt.Errorf("a CERTIFICATE block does not parse: %v", err)
-		}
-		_ = pem.Encode(&out, &pem.Block{Type: "CERTIFICATE", Bytes: b.Bytes})
-	}
-	if out.Len() == 0 {
-		return nil, fmt.Errorf("no PEM CERTIFICATE block found")
-	}
-	return out.Bytes(), nil
 }
 
 // eachBackend calls f with every resolved backend of the route's valid

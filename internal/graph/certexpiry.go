@@ -2,12 +2,13 @@ package graph
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"portico.dev/portico/internal/certs"
 )
 
 // checkCertificateValidity reports the served listener certificates that
@@ -27,12 +28,13 @@ func checkCertificateValidity(g *Graph, now time.Time) time.Time {
 	for _, gw := range g.Gateways {
 		for _, l := range gw.AllListeners() {
 			for _, c := range l.Certificates {
-				leaf, err := leafCertificate(c.CertPEM)
+				leaf, err := certs.Leaf(c.CertPEM)
 				if err != nil {
 					continue
 				}
-				later(leaf.NotBefore)
-				later(leaf.NotAfter.Add(time.Second)) // NotAfter is inclusive
+				from, until := certs.Changes(leaf)
+				later(from)
+				later(until)
 				problem := validityProblem(leaf, now)
 				if problem == "" {
 					continue
@@ -49,28 +51,15 @@ func checkCertificateValidity(g *Graph, now time.Time) time.Time {
 }
 
 func validityProblem(leaf *x509.Certificate, now time.Time) string {
-	switch {
-	case now.After(leaf.NotAfter):
+	switch certs.ValidityAt(leaf, now) {
+	case certs.Expired:
 		return "the certificate expired at " + leaf.NotAfter.UTC().Format(time.RFC3339) +
 			" (notAfter); clients will reject it: renew tls.crt"
-	case now.Before(leaf.NotBefore):
+	case certs.NotYetValid:
 		return "the certificate is not valid before " + leaf.NotBefore.UTC().Format(time.RFC3339) +
 			" (notBefore); clients will reject it until then: check tls.crt and this host's clock"
 	}
 	return ""
-}
-
-func leafCertificate(certPEM []byte) (*x509.Certificate, error) {
-	for rest := certPEM; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			return nil, fmt.Errorf("no certificate")
-		}
-		if b.Type == "CERTIFICATE" {
-			return x509.ParseCertificate(b.Bytes)
-		}
-	}
 }
 
 // certField is the certificateRefs entry a usable certificate came from.

@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"crypto/tls"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -9,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"portico.dev/portico/internal/certs/certref"
 	"portico.dev/portico/internal/conditions"
 	"portico.dev/portico/internal/resource"
 )
@@ -58,13 +58,9 @@ func resolveCertificates(from refFrom, spec *gwv1.Listener, ix *resource.Index) 
 	return certs, problem
 }
 
+// certificateFromSecret reads a kubernetes.io/tls Secret (a listener's
+// certificate or the Gateway's backend client certificate).
 func certificateFromSecret(sec *corev1.Secret) (Certificate, error) {
-	if sec.Type != corev1.SecretTypeTLS {
-		return Certificate{}, fmt.Errorf("type is %q; it must be %s", sec.Type, corev1.SecretTypeTLS)
-	}
-	crt, key := sec.Data[corev1.TLSCertKey], sec.Data[corev1.TLSPrivateKeyKey]
-	if _, err := tls.X509KeyPair(crt, key); err != nil {
-		return Certificate{}, fmt.Errorf("tls.crt and tls.key are not a valid PEM certificate and key: %v", err)
-	}
-	return Certificate{Name: sec.Namespace + "/" + sec.Name, CertPEM: crt, KeyPEM: key}, nil
+	kp, err := certref.KeyPairFromSecret(sec)
+	return Certificate(kp), err
 }

@@ -1,15 +1,13 @@
 package graph
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"portico.dev/portico/internal/certs/certref"
 	"portico.dev/portico/internal/conditions"
 	"portico.dev/portico/internal/resource"
 )
@@ -94,54 +92,33 @@ func resolveClientValidation(gw *gwv1.Gateway, port gwv1.PortNumber, ix *resourc
 // ca.crt key (in another namespace with a ReferenceGrant from Gateway), or a
 // ClusterTrustBundle.
 func resolveCACertificate(gw *gwv1.Gateway, field string, ref gwv1.ObjectReference, ix *resource.Index) (CACertificate, *metav1.Condition) {
-	bad := func(c metav1.Condition) (CACertificate, *metav1.Condition) { return CACertificate{}, &c }
-	switch {
-	case ref.Group == "" && ref.Kind == "ConfigMap":
-		ns := gw.Namespace
-		if ref.Namespace != nil && *ref.Namespace != "" {
-			ns = string(*ref.Namespace)
-		}
-		if !permitted(ix, refFrom{gwv1.GroupName, "Gateway", gw.Namespace}, refTo{"", "ConfigMap", ns, string(ref.Name)}) {
-			return bad(conditions.ListenerCertRefNotPermitted(fmt.Sprintf(
-				"%s: ConfigMap %s/%s is in another namespace and no ReferenceGrant in %s allows it; add a ReferenceGrant from Gateway in %s to ConfigMap",
-				field, ns, ref.Name, ns, gw.Namespace)))
-		}
-		cm, ok := ix.ConfigMaps[types.NamespacedName{Namespace: ns, Name: string(ref.Name)}]
-		if !ok {
-			return bad(conditions.ListenerInvalidCACertificateRef(fmt.Sprintf("%s: ConfigMap %s/%s does not exist", field, ns, ref.Name)))
-		}
-		data, ok := cm.Data["ca.crt"]
-		if !ok {
-			data, ok = string(cm.BinaryData["ca.crt"]), cm.BinaryData["ca.crt"] != nil
-		}
-		if !ok {
-			return bad(conditions.ListenerInvalidCACertificateRef(fmt.Sprintf("%s: ConfigMap %s/%s has no ca.crt key", field, ns, ref.Name)))
-		}
-		name := "ConfigMap " + ns + "/" + string(ref.Name)
-		certs, err := caCertificatesPEM([]byte(data))
-		if err != nil {
-			return bad(conditions.ListenerInvalidCACertificateRef(fmt.Sprintf("%s: %s: ca.crt %v", field, name, err)))
-		}
-		return CACertificate{Name: name, PEM: certs}, nil
-	case ref.Group == "certificates.k8s.io" && ref.Kind == "ClusterTrustBundle":
-		if ref.Namespace != nil && *ref.Namespace != "" {
-			return bad(conditions.ListenerInvalidCACertificateRef(fmt.Sprintf(
-				"%s: a ClusterTrustBundle is cluster-scoped; remove namespace", field)))
-		}
-		b, ok := ix.ClusterTrustBundles[string(ref.Name)]
-		if !ok {
-			return bad(conditions.ListenerInvalidCACertificateRef(fmt.Sprintf("%s: ClusterTrustBundle %s does not exist", field, ref.Name)))
-		}
-		name := "ClusterTrustBundle " + string(ref.Name)
-		certs, err := caCertificatesPEM([]byte(b.Spec.TrustBundle))
-		if err != nil {
-			return bad(conditions.ListenerInvalidCACertificateRef(fmt.Sprintf("%s: %s: spec.trustBundle %v", field, name, err)))
-		}
-		return CACertificate{Name: name, PEM: certs}, nil
+	ns := gw.Namespace
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		ns = string(*ref.Namespace)
 	}
-	return bad(conditions.ListenerInvalidCACertificateKind(fmt.Sprintf(
-		"%s: %s is not supported; reference a core ConfigMap with a ca.crt key or a certificates.k8s.io ClusterTrustBundle",
-		field, groupKind(string(ref.Group), string(ref.Kind)))))
+	from := refFrom{gwv1.GroupName, "Gateway", gw.Namespace}
+	permit := func(kind, ns, name string) bool { return permitted(ix, from, refTo{"", kind, ns, name}) }
+	b, bad := certref.Resolve(ix, certref.Ref{
+		Group: string(ref.Group), Kind: string(ref.Kind), Name: string(ref.Name),
+		Namespace: ns, NamespaceGiven: ref.Namespace != nil && *ref.Namespace != "",
+	}, certref.ConfigMap|certref.ClusterTrustBundle, permit)
+	if bad == nil {
+		return CACertificate{Name: b.Source, PEM: b.PEM}, nil
+	}
+	var c metav1.Condition
+	switch bad.Reason {
+	case certref.UnsupportedKind:
+		c = conditions.ListenerInvalidCACertificateKind(fmt.Sprintf(
+			"%s: %s is not supported; reference a core ConfigMap with a ca.crt key or a certificates.k8s.io ClusterTrustBundle",
+			field, groupKind(string(ref.Group), string(ref.Kind))))
+	case certref.NotPermitted:
+		c = conditions.ListenerCertRefNotPermitted(fmt.Sprintf(
+			"%s: %s %s/%s is in another namespace and no ReferenceGrant in %s allows it; add a ReferenceGrant from Gateway in %s to %s",
+			field, ref.Kind, ns, ref.Name, ns, gw.Namespace, ref.Kind))
+	default:
+		c = conditions.ListenerInvalidCACertificateRef(field + ": " + bad.Message)
+	}
+	return CACertificate{}, &c
 }
 
 func groupKind(group, kind string) string {
@@ -149,34 +126,6 @@ func groupKind(group, kind string) string {
 		return kind
 	}
 	return kind + "." + group
-}
-
-// caCertificatesPEM returns the CERTIFICATE blocks of a PEM bundle, each
-// checked to parse, re-encoded without anything else the bundle held
-// (comments, other block types); an error when there are none or one is
-// not a certificate.
-func caCertificatesPEM(bundle []byte) ([]byte, error) {
-	var out []byte
-	n := 0
-	for rest := bundle; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		n++
-		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-			return nil, fmt.Errorf("certificate %d does not parse: %v", n, err)
-		}
-		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: block.Bytes})...)
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("holds no PEM CERTIFICATE block")
-	}
-	return out, nil
 }
 
 // insecureFrontendValidation returns the InsecureFrontendValidationMode

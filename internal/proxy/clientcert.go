@@ -3,10 +3,10 @@ package proxy
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 
+	"portico.dev/portico/internal/certs"
 	"portico.dev/portico/internal/ir"
 )
 
@@ -22,26 +22,13 @@ type clientCAs struct {
 func newClientCAs(cv *ir.ClientValidation) (*clientCAs, error) {
 	c := &clientCAs{pool: x509.NewCertPool(), anchors: map[string]bool{}}
 	for _, ca := range cv.CACertificates {
-		n := 0
-		for rest := []byte(ca.PEM); ; {
-			var block *pem.Block
-			block, rest = pem.Decode(rest)
-			if block == nil {
-				break
-			}
-			if block.Type != "CERTIFICATE" {
-				continue
-			}
-			cert, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("client CA %q: certificate %d: %w", ca.Name, n+1, err)
-			}
+		cas, err := certs.Certificates([]byte(ca.PEM))
+		if err != nil {
+			return nil, fmt.Errorf("client CA %q: %w", ca.Name, err)
+		}
+		for _, cert := range cas {
 			c.pool.AddCert(cert)
 			c.anchors[string(cert.Raw)] = true
-			n++
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("client CA %q holds no PEM certificate", ca.Name)
 		}
 	}
 	if len(c.anchors) == 0 {

@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"portico.dev/portico/internal/certs/certref"
 )
 
 // ClusterTrustBundles (certificates.k8s.io) are GA in Kubernetes 1.37 and a
@@ -85,13 +87,13 @@ func caBundleOnly(obj any) (any, error) {
 		return obj, nil
 	}
 	cm.ManagedFields = nil
-	if ca, ok := cm.Data["ca.crt"]; ok {
-		cm.Data = map[string]string{"ca.crt": ca}
+	if ca, ok := cm.Data[certref.CAKey]; ok {
+		cm.Data = map[string]string{certref.CAKey: ca}
 	} else {
 		cm.Data = nil
 	}
-	if ca, ok := cm.BinaryData["ca.crt"]; ok {
-		cm.BinaryData = map[string][]byte{"ca.crt": ca}
+	if ca, ok := cm.BinaryData[certref.CAKey]; ok {
+		cm.BinaryData = map[string][]byte{certref.CAKey: ca}
 	} else {
 		cm.BinaryData = nil
 	}

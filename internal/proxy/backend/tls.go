@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"portico.dev/portico/internal/certs"
 	"portico.dev/portico/internal/ir"
 )
 
@@ -61,9 +62,9 @@ func newClientTLS(t *ir.BackendTLS) (*tls.Config, error) {
 	tc := &tls.Config{ServerName: t.ServerName, MinVersion: tls.VersionTLS12}
 	switch {
 	case t.CACertificatesPEM != "":
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM([]byte(t.CACertificatesPEM)) {
-			return nil, errors.New("tls.caCertificatesPEM holds no usable certificate")
+		pool, err := certs.Pool([]byte(t.CACertificatesPEM))
+		if err != nil {
+			return nil, fmt.Errorf("tls.caCertificatesPEM %v", err)
 		}
 		tc.RootCAs = pool
 	case !t.SystemRoots:
@@ -71,7 +72,7 @@ func newClientTLS(t *ir.BackendTLS) (*tls.Config, error) {
 	}
 	// nil RootCAs is the system pool.
 	if c := t.ClientCertificate; c != nil {
-		cert, err := tls.X509KeyPair([]byte(c.CertPEM), []byte(c.KeyPEM))
+		cert, err := certs.KeyPair([]byte(c.CertPEM), []byte(c.KeyPEM))
 		if err != nil {
 			return nil, fmt.Errorf("tls.clientCertificate %s: %v", c.Name, err)
 		}
