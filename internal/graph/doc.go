@@ -66,8 +66,11 @@
 //     ancestor, Accepted reports a conflict first, then the policy's own
 //     problem, then a sectionName naming no port (TargetNotFound).
 //   - CA bundles come from ConfigMaps (ca.crt in data or binaryData),
-//     Secrets (ca.crt) and ClusterTrustBundles; the valid ones of several
-//     refs are trusted together (ResolvedRefs False names the others);
+//     Secrets (ca.crt) and ClusterTrustBundles, read by package
+//     certs/certref (as are frontend CA bundles and kubernetes.io/tls
+//     Secrets; its typed failures map to the reasons here); the valid ones
+//     of several refs are trusted together (ResolvedRefs False names the
+//     others);
 //     none valid is NoValidCACertificate. Any spec.options key makes the
 //     policy Invalid rather than ignored. A backend whose policy is not
 //     accepted (other than Conflicted) answers 500, never cleartext.
