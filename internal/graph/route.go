@@ -9,6 +9,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"portico.dev/portico/internal/conditions"
+	"portico.dev/portico/internal/hostname"
 	"portico.dev/portico/internal/resource"
 )
 
@@ -285,7 +286,7 @@ func effectiveHostnames(l *Listener, route []gwv1.Hostname) []EffectiveHostname 
 	}
 	var out []EffectiveHostname
 	for _, h := range route {
-		if m, ok := intersectHostname(l.Hostname(), string(h)); ok {
+		if m, ok := hostname.Intersect(l.Hostname(), string(h)); ok {
 			out = append(out, EffectiveHostname{Match: m, Precedence: string(h)})
 		}
 	}

@@ -166,7 +166,8 @@
 // that VirtualHost's certificates are offered: the first whose SAN names
 // the server name exactly, then one whose wildcard SAN covers it, else its
 // first certificate. The router answers 421 when the Host header selects
-// another VirtualHost than the SNI did.
+// another VirtualHost than the SNI did. Both tables are hostname.Index
+// values, so SNI and Host follow one implementation of these rules.
 //
 // HTTPS sockets accept TLS 1.2 and 1.3. For TLS 1.2 only ECDHE key
 // exchange with AES-GCM or ChaCha20-Poly1305 is offered (tls12CipherSuites),

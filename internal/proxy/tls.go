@@ -3,8 +3,8 @@ package proxy
 import (
 	"crypto/tls"
 	"fmt"
-	"strings"
 
+	"portico.dev/portico/internal/hostname"
 	"portico.dev/portico/internal/ir"
 )
 
@@ -26,77 +26,66 @@ var tls12CipherSuites = []uint16{
 
 // sniTable picks the TLS config of an HTTPS socket from the ClientHello's
 // server name: the VirtualHost is chosen by hostname precedence (as the
-// router does with Host), then the certificate by the VirtualHost's SANs.
+// router does with Host: exact, longest wildcard, the VirtualHost without
+// hostname), then the certificate by the VirtualHost's SANs. A name no
+// VirtualHost accepts gets the first VirtualHost.
 type sniTable struct {
-	exact map[string]*vhostTLS
-	wild  map[string]*vhostTLS // by suffix with its dot: ".example.com"
-	any   *vhostTLS            // the VirtualHost without hostname
-	first *vhostTLS            // fallback for names no VirtualHost accepts
+	hosts hostname.Index[*vhostTLS]
 }
 
 // vhostTLS is the TLS side of one VirtualHost.
 type vhostTLS struct {
 	config *tls.Config
-	certs  []*tls.Certificate
-	byName map[string]*tls.Certificate // exact SANs, lower case
-	byWild map[string]*tls.Certificate // wildcard SANs by suffix: ".example.com"
+	// certs finds a certificate by SAN: exact, then a wildcard covering
+	// one label; the first certificate is the default.
+	certs hostname.Index[*tls.Certificate]
 }
 
 func newSNITable(l *ir.Listener) (*sniTable, error) {
-	t := &sniTable{exact: map[string]*vhostTLS{}, wild: map[string]*vhostTLS{}}
+	var hosts hostname.Builder[*vhostTLS]
+	var first *vhostTLS
 	for i := range l.VirtualHosts {
 		vh := &l.VirtualHosts[i]
 		v, err := newVHostTLS(vh)
 		if err != nil {
 			return nil, fmt.Errorf("virtual host %q: %w", vh.Name, err)
 		}
-		if t.first == nil {
-			t.first = v
+		if first == nil {
+			first = v
 		}
-		h := strings.ToLower(strings.TrimSuffix(vh.Hostname, "."))
-		switch {
-		case h == "":
-			if t.any == nil {
-				t.any = v
-			}
-		case strings.HasPrefix(h, "*."):
-			if _, ok := t.wild[h[1:]]; !ok {
-				t.wild[h[1:]] = v
-			}
-		default:
-			if _, ok := t.exact[h]; !ok {
-				t.exact[h] = v
-			}
-		}
+		hosts.Add(vh.Hostname, v) // the first VirtualHost of a hostname wins
 	}
-	if t.first == nil {
+	if first == nil {
 		return nil, fmt.Errorf("HTTPS listener has no virtual host, so no certificate")
 	}
-	return t, nil
+	// Without a VirtualHost for any host, the first one is the default.
+	hosts.AddName(hostname.Name{Kind: hostname.Any}, first)
+	return &sniTable{hosts: hosts.Index()}, nil
 }
 
 func newVHostTLS(vh *ir.VirtualHost) (*vhostTLS, error) {
 	if vh.TLS == nil || len(vh.TLS.Certificates) == 0 {
 		return nil, fmt.Errorf("HTTPS listener has no certificate")
 	}
-	v := &vhostTLS{byName: map[string]*tls.Certificate{}, byWild: map[string]*tls.Certificate{}}
-	for _, c := range vh.TLS.Certificates {
+	v := &vhostTLS{}
+	var certs hostname.Builder[*tls.Certificate]
+	for i, c := range vh.TLS.Certificates {
 		cert, err := tls.X509KeyPair([]byte(c.CertPEM), []byte(c.KeyPEM))
 		if err != nil {
 			return nil, fmt.Errorf("certificate %q: %w", c.Name, err)
 		}
-		v.certs = append(v.certs, &cert)
+		if i == 0 {
+			certs.AddName(hostname.Name{Kind: hostname.Any}, &cert)
+		}
 		for _, n := range cert.Leaf.DNSNames {
-			n = strings.ToLower(n)
-			if strings.HasPrefix(n, "*.") {
-				if _, ok := v.byWild[n[1:]]; !ok {
-					v.byWild[n[1:]] = &cert
-				}
-			} else if _, ok := v.byName[n]; !ok {
-				v.byName[n] = &cert
+			// The first certificate naming a SAN wins. "*" alone names
+			// no host and must not replace the default.
+			if name := hostname.Parse(n); name.Kind != hostname.Any {
+				certs.AddName(name, &cert)
 			}
 		}
 	}
+	v.certs = certs.Index()
 	v.config = &tls.Config{
 		MinVersion:     tls.VersionTLS12,
 		CipherSuites:   tls12CipherSuites,
@@ -115,34 +104,13 @@ func newVHostTLS(vh *ir.VirtualHost) (*vhostTLS, error) {
 
 // forName returns the TLS config for a ClientHello server name.
 func (t *sniTable) forName(name string) *vhostTLS {
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	if v, ok := t.exact[name]; ok {
-		return v
-	}
-	for i := 1; i < len(name); i++ { // longest wildcard suffix first
-		if name[i] == '.' {
-			if v, ok := t.wild[name[i:]]; ok {
-				return v
-			}
-		}
-	}
-	if t.any != nil {
-		return t.any
-	}
-	return t.first
+	v, _ := t.hosts.Lookup(hostname.Canonical(name))
+	return v
 }
 
 // certificate picks by SAN: exact name, then a wildcard covering exactly
 // one label (RFC 6125), else the first certificate.
 func (v *vhostTLS) certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	name := strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))
-	if c, ok := v.byName[name]; ok {
-		return c, nil
-	}
-	if i := strings.IndexByte(name, '.'); i > 0 {
-		if c, ok := v.byWild[name[i:]]; ok {
-			return c, nil
-		}
-	}
-	return v.certs[0], nil
+	c, _ := v.certs.LookupSingleLabel(hostname.Canonical(hello.ServerName))
+	return c, nil
 }

@@ -5,9 +5,9 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"strings"
 
 	"portico.dev/portico/internal/graph"
+	"portico.dev/portico/internal/hostname"
 	"portico.dev/portico/internal/ir"
 )
 
@@ -41,30 +41,13 @@ func translate(gws []*graph.Gateway) ir.Config {
 	}
 	var cfg ir.Config
 	for _, s := range sockets {
-		slices.SortStableFunc(s.VirtualHosts, func(a, b ir.VirtualHost) int { return compareHostnames(a.Hostname, b.Hostname) })
+		slices.SortStableFunc(s.VirtualHosts, func(a, b ir.VirtualHost) int { return hostname.CompareListeners(a.Hostname, b.Hostname) })
 		cfg.Listeners = append(cfg.Listeners, *s)
 	}
 	slices.SortFunc(cfg.Listeners, func(a, b ir.Listener) int {
 		return cmp.Or(cmp.Compare(a.Address, b.Address), cmp.Compare(a.Port, b.Port))
 	})
 	return cfg
-}
-
-// compareHostnames orders listener hostnames by the Gateway API precedence:
-// exact first, then wildcards with more labels, then "".
-func compareHostnames(a, b string) int {
-	rank := func(h string) (int, int) {
-		switch {
-		case h == "":
-			return 2, 0
-		case strings.HasPrefix(h, "*."):
-			return 1, -strings.Count(h, ".")
-		}
-		return 0, 0
-	}
-	ra, la := rank(a)
-	rb, lb := rank(b)
-	return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(la, lb), cmp.Compare(a, b))
 }
 
 func virtualHost(l *graph.Listener) ir.VirtualHost {

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"portico.dev/portico/internal/hostname"
 	"portico.dev/portico/internal/ir"
-	"portico.dev/portico/internal/proxy/router"
 )
 
 // Redirect is the RequestRedirect filter: it answers, and never calls a
@@ -87,5 +87,5 @@ func requestHost(r *http.Request) string {
 	if h == "" {
 		h = r.URL.Host
 	}
-	return router.StripPort(h)
+	return hostname.StripPort(h)
 }

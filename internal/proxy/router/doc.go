@@ -2,10 +2,11 @@
 //
 // Input: one *ir.Listener, plus a BuildFunc that the server supplies to turn
 // each ir.HTTPRule into the http.Handler that runs it (filters, backends).
-// New compiles everything once at config time: hostnames into map indexes,
-// regular expressions into anchored RE2 programs, matches into typed entries
-// sorted by the Gateway API precedence with a comparator (no rule strings, no
-// numeric priorities).
+// New compiles everything once at config time: hostnames into
+// hostname.Index values (the Host rules live in package hostname, shared with
+// the graph and the SNI table), regular expressions into anchored RE2
+// programs, matches into typed entries sorted by the Gateway API precedence
+// with a comparator (no rule strings, no numeric priorities).
 //
 // Output: Table.Route(r, sni) returns a Result: the handler to run and the
 // Matched rule, or a status (404 when nothing matches, 421 when an HTTPS

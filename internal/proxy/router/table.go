@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"portico.dev/portico/internal/hostname"
 	"portico.dev/portico/internal/ir"
 )
 
@@ -16,7 +17,7 @@ type BuildFunc func(vh *ir.VirtualHost, route *ir.HTTPRoute, rule *ir.HTTPRule) 
 // Table is the immutable match table of one ir.Listener. It is safe for
 // concurrent use; a new configuration builds a new Table.
 type Table struct {
-	hosts hostIndex[*vhost]
+	hosts hostname.Index[*vhost]
 }
 
 // Result is the routing decision for one request.
@@ -58,7 +59,7 @@ func New(l *ir.Listener, build BuildFunc, opts ...Option) (*Table, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	t := &Table{hosts: hostIndex[*vhost]{exact: map[string]*vhost{}, wild: map[string]*vhost{}}}
+	var hosts hostname.Builder[*vhost]
 	for i := range l.VirtualHosts {
 		vh := &l.VirtualHosts[i]
 		v, err := newVHost(vh, build)
@@ -68,23 +69,11 @@ func New(l *ir.Listener, build BuildFunc, opts ...Option) (*Table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listener %q virtual host %q: %w", l.Name, vh.Name, err)
 		}
-		kind, key := parseHostname(vh.Hostname)
-		var dup bool
-		switch kind {
-		case hostExact:
-			_, dup = t.hosts.exact[key]
-			t.hosts.exact[key] = v
-		case hostWildcard:
-			_, dup = t.hosts.wild[key]
-			t.hosts.wild[key] = v
-		case hostAny:
-			dup = t.hosts.hasAny
-			t.hosts.any, t.hosts.hasAny = v, true
-		}
-		if dup {
+		if !hosts.Add(vh.Hostname, v) {
 			return nil, fmt.Errorf("listener %q virtual host %q: hostname %q is already served by another virtual host on this socket", l.Name, vh.Name, vh.Hostname)
 		}
 	}
+	t := &Table{hosts: hosts.Index()}
 	return t, nil
 }
 
@@ -136,10 +125,10 @@ func requestHost(r *http.Request) string {
 // virtualHost selects the virtual host of a request for host (see Route);
 // status is set when there is none.
 func (t *Table) virtualHost(host, sni string) (v *vhost, canon string, status int) {
-	host = canonicalHost(host)
-	v, ok := t.hosts.lookup(host)
+	host = hostname.CanonicalHost(host)
+	v, ok := t.hosts.Lookup(host)
 	if sni != "" {
-		sv, sok := t.hosts.lookup(canonicalHost(sni))
+		sv, sok := t.hosts.Lookup(hostname.CanonicalHost(sni))
 		if ok && (!sok || sv != v) {
 			return nil, host, http.StatusMisdirectedRequest
 		}

@@ -1,21 +1,19 @@
 package router
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
 	"slices"
 
+	"portico.dev/portico/internal/hostname"
 	"portico.dev/portico/internal/ir"
 )
 
 // group holds the entries of every route hostname with the same Match and
 // Precedence on one virtual host, sorted by match precedence.
 type group struct {
-	matchKind hostKind
-	matchKey  string
-	precKind  hostKind
-	prec      string // canonical Precedence
+	match     hostname.Name
+	prec      hostname.Name
 	entries   []*entry
 	index     *pathIndex // nil for small groups, which are scanned
 	lastRoute int        // route index last appended, to skip repeated hostnames
@@ -27,7 +25,7 @@ type group struct {
 type candidates []*group
 
 type vhost struct {
-	routes hostIndex[candidates]
+	routes hostname.Index[candidates]
 	// pre runs before route matching and ends in serve; nil when the
 	// virtual host has nothing to run first.
 	pre http.Handler
@@ -35,7 +33,7 @@ type vhost struct {
 
 // find returns the first entry matching q among the candidates for host.
 func (v *vhost) find(q *query, host string) *entry {
-	groups, ok := v.routes.lookup(host)
+	groups, ok := v.routes.Lookup(host)
 	if !ok {
 		return nil
 	}
@@ -56,10 +54,7 @@ func (g *group) find(q *query) *entry {
 }
 
 func newVHost(vh *ir.VirtualHost, build BuildFunc) (*vhost, error) {
-	type bucketKey struct {
-		matchKind, precKind hostKind
-		match, prec         string
-	}
+	type bucketKey struct{ match, prec hostname.Name }
 	buckets := map[bucketKey]*group{}
 	var all []*group
 	for ri := range vh.Routes {
@@ -73,12 +68,10 @@ func newVHost(vh *ir.VirtualHost, build BuildFunc) (*vhost, error) {
 			hostnames = []ir.RouteHostname{{}}
 		}
 		for _, hn := range hostnames {
-			var k bucketKey
-			k.matchKind, k.match = parseHostname(hn.Match)
-			k.precKind, k.prec = parseHostname(hn.Precedence)
+			k := bucketKey{hostname.Parse(hn.Match), hostname.Parse(hn.Precedence)}
 			g := buckets[k]
 			if g == nil {
-				g = &group{matchKind: k.matchKind, matchKey: k.match, precKind: k.precKind, prec: k.prec, lastRoute: -1}
+				g = &group{match: k.match, prec: k.prec, lastRoute: -1}
 				buckets[k] = g
 				all = append(all, g)
 			}
@@ -136,53 +129,43 @@ func routeEntries(vh *ir.VirtualHost, route *ir.HTTPRoute, ri int, build BuildFu
 // indexGroups precomputes, for every exact host and wildcard suffix named by
 // a route, the merged list of groups that apply to it, and the list for hosts
 // named by no route.
-func indexGroups(all []*group) hostIndex[candidates] {
+func indexGroups(all []*group) hostname.Index[candidates] {
 	byExact := map[string][]*group{}
 	byWild := map[string][]*group{}
 	var anyHost []*group
 	for _, g := range all {
-		switch g.matchKind {
-		case hostExact:
-			byExact[g.matchKey] = append(byExact[g.matchKey], g)
-		case hostWildcard:
-			byWild[g.matchKey] = append(byWild[g.matchKey], g)
+		switch g.match.Kind {
+		case hostname.Exact:
+			byExact[g.match.Key] = append(byExact[g.match.Key], g)
+		case hostname.Wildcard:
+			byWild[g.match.Key] = append(byWild[g.match.Key], g)
 		default:
 			anyHost = append(anyHost, g)
 		}
 	}
-	ix := hostIndex[candidates]{
-		exact: make(map[string]candidates, len(byExact)),
-		wild:  make(map[string]candidates, len(byWild)),
-	}
 	// A host keyed by key also matches every shorter wildcard suffix of it.
 	collect := func(key string, own []*group) candidates {
 		list := slices.Clone(own)
-		labelSuffixes(key, func(s string) { list = append(list, byWild[s]...) })
+		for s := range hostname.WildcardKeys(key) {
+			list = append(list, byWild[s]...)
+		}
 		return mergeGroups(append(list, anyHost...))
 	}
+	var ix hostname.Builder[candidates]
 	for host, gs := range byExact {
-		ix.exact[host] = collect(host, gs)
+		ix.AddName(hostname.Name{Kind: hostname.Exact, Key: host}, collect(host, gs))
 	}
 	for suffix, gs := range byWild {
-		ix.wild[suffix] = collect(suffix, gs)
+		ix.AddName(hostname.Name{Kind: hostname.Wildcard, Key: suffix}, collect(suffix, gs))
 	}
 	if len(anyHost) > 0 {
-		ix.any, ix.hasAny = mergeGroups(slices.Clone(anyHost)), true
+		ix.AddName(hostname.Name{Kind: hostname.Any}, mergeGroups(slices.Clone(anyHost)))
 	}
-	return ix
+	return ix.Index()
 }
 
-// cmpGroup orders route hostname precedence (ir.RouteHostname): exact before
-// wildcard before none, then more characters first.
-func cmpGroup(a, b *group) int {
-	if c := cmp.Compare(a.precKind, b.precKind); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(len(b.prec), len(a.prec)); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.prec, b.prec)
-}
+// cmpGroup orders groups by route hostname precedence (ir.RouteHostname).
+func cmpGroup(a, b *group) int { return hostname.ComparePrecedence(a.prec, b.prec) }
 
 // mergeGroups sorts list by precedence and merges groups of equal precedence
 // (same Precedence, different Match), which then compete by match precedence.
@@ -192,7 +175,7 @@ func mergeGroups(list []*group) candidates {
 	for _, g := range list {
 		if n := len(out); n > 0 && cmpGroup(out[n-1], g) == 0 {
 			prev := out[n-1]
-			merged := &group{precKind: prev.precKind, prec: prev.prec}
+			merged := &group{prec: prev.prec}
 			merged.entries = append(slices.Clone(prev.entries), g.entries...)
 			slices.SortStableFunc(merged.entries, cmpEntry)
 			out[n-1] = merged
