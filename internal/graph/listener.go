@@ -191,35 +191,31 @@ func groupPtr(g string) *gwv1.Group {
 	return &v
 }
 
-// markConflicts applies the Gateway API listener distinctness rules within one
-// Gateway: on a port, listeners must share a protocol and differ in hostname.
-// No conflicting listener wins: every member of an indistinct group is
-// Conflicted and not served, as the spec requires.
+// markConflicts applies the listener distinctness rule (listenerConflict)
+// within one Gateway or ListenerSet. No conflicting listener wins: every
+// member of an indistinct group is Conflicted and not served, as the spec
+// requires. Listeners that are not accepted (say, UnsupportedProtocol) take
+// no part.
 func markConflicts(ls []*Listener) {
-	type key struct {
-		port     gwv1.PortNumber
-		hostname string
-	}
-	protocols := map[gwv1.PortNumber]map[gwv1.ProtocolType]bool{}
-	hosts := map[key]int{}
 	var candidates []*Listener
+	var keys []listenerKey
 	for _, l := range ls {
-		if !meta.IsStatusConditionTrue(l.Conditions, string(gwv1.ListenerConditionAccepted)) {
-			continue
+		if meta.IsStatusConditionTrue(l.Conditions, string(gwv1.ListenerConditionAccepted)) {
+			candidates = append(candidates, l)
+			keys = append(keys, keyOf(l.Spec))
 		}
-		candidates = append(candidates, l)
-		if protocols[l.Spec.Port] == nil {
-			protocols[l.Spec.Port] = map[gwv1.ProtocolType]bool{}
-		}
-		protocols[l.Spec.Port][l.Spec.Protocol] = true
-		hosts[key{l.Spec.Port, l.Hostname()}]++
 	}
-	for _, l := range candidates {
+	for i, why := range groupConflicts(keys) {
+		l := candidates[i]
 		switch {
-		case len(protocols[l.Spec.Port]) > 1:
+		case why == protocolConflict && byHostname(l.Spec.Protocol):
 			meta.SetStatusCondition(&l.Conditions, conditions.ListenerProtocolConflict(fmt.Sprintf(
 				"port %d is used by listeners with different protocols; give each protocol its own port", l.Spec.Port)))
-		case hosts[key{l.Spec.Port, l.Hostname()}] > 1:
+		case why == protocolConflict:
+			meta.SetStatusCondition(&l.Conditions, conditions.ListenerProtocolConflict(fmt.Sprintf(
+				"port %s is used by another listener and a %s listener is told apart by port alone; give it its own port",
+				keys[i].portLabel(), l.Spec.Protocol)))
+		case why == hostnameConflict:
 			meta.SetStatusCondition(&l.Conditions, conditions.ListenerHostnameConflict(fmt.Sprintf(
 				"several listeners serve hostname %q on port %d; give each a distinct hostname or port", l.Hostname(), l.Spec.Port)))
 		}

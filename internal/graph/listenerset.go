@@ -126,9 +126,8 @@ func allowsListenerSet(gw *gwv1.Gateway, ns string, ix *resource.Index) bool {
 // orders them: the Gateway's own listeners first, then each ListenerSet's,
 // oldest first, then by "namespace/name".
 //
-// A listener that is not distinct from one of higher precedence in another
-// resource (same port and a different protocol, or same port, protocol and
-// hostname) loses: it gets Accepted=False and Conflicted=True with reason
+// A listener that is not distinct (listenerConflict) from one of higher
+// precedence in another resource loses: it gets Accepted=False and Conflicted=True with reason
 // ProtocolConflict or HostnameConflict, and the earlier one keeps serving.
 // Within one resource no listener wins: markConflicts marks all of an
 // indistinct group Conflicted, as for a single Gateway. The Gateway's own
@@ -138,7 +137,7 @@ func allowsListenerSet(gw *gwv1.Gateway, ns string, ix *resource.Index) bool {
 // one of gw.ListenerSets; the listeners of one that is not do not claim
 // anything.
 func mergeListeners(gw *Gateway, sets []*ListenerSet) {
-	claims := portClaims{}
+	claims := &portClaims{}
 	for _, l := range gw.Listeners {
 		claims.add(l)
 	}
@@ -158,44 +157,46 @@ func mergeListeners(gw *Gateway, sets []*ListenerSet) {
 	}
 }
 
-// portClaims are the listeners of higher precedence, by port.
-type portClaims map[gwv1.PortNumber][]*Listener
+// portClaims are the listeners of higher precedence, in precedence order.
+type portClaims struct {
+	keys      []listenerKey
+	listeners []*Listener
+}
 
 // add makes an accepted listener claim its port, protocol and hostname.
 // (A Conflicted one claims them too: it is not served, but neither may a
 // later resource take its place.)
-func (c portClaims) add(l *Listener) {
+func (c *portClaims) add(l *Listener) {
 	if meta.IsStatusConditionTrue(l.Conditions, string(gwv1.ListenerConditionAccepted)) {
-		c[l.Spec.Port] = append(c[l.Spec.Port], l)
+		c.keys = append(c.keys, keyOf(l.Spec))
+		c.listeners = append(c.listeners, l)
 	}
 }
 
-// check marks l as conflicted when a listener of higher precedence claims
-// its port with another protocol, or its port, protocol and hostname. A
-// listener Portico cannot serve anyway (say, UnsupportedProtocol) reports
-// the conflict rather than that: the conflict is what the user must fix
-// first, whatever the protocol.
-func (c portClaims) check(l *Listener) {
-	for _, other := range c[l.Spec.Port] {
-		if other.Spec.Protocol != l.Spec.Protocol {
-			setConditions(l, conditions.ListenerEntryProtocolConflict(fmt.Sprintf(
-				"port %d is already used with protocol %s by %s; use another port",
-				l.Spec.Port, other.Spec.Protocol, describeOwner(other, l))))
-			return
-		}
+// check marks l as conflicted when it is not distinct (listenerConflict)
+// from a listener of higher precedence. A listener Portico cannot serve
+// anyway (say, UnsupportedProtocol) reports the conflict rather than that:
+// the conflict is what the user must fix first, whatever the protocol.
+func (c *portClaims) check(l *Listener) {
+	k := keyOf(l.Spec)
+	i, why := firstConflict(c.keys, k)
+	if why == noConflict {
+		return
 	}
-	for _, other := range c[l.Spec.Port] {
-		if other.Hostname() == l.Hostname() {
-			host := "no hostname"
-			if h := l.Hostname(); h != "" {
-				host = fmt.Sprintf("hostname %q", h)
-			}
-			setConditions(l, conditions.ListenerEntryHostnameConflict(fmt.Sprintf(
-				"%s on port %d is already served by %s; use a distinct hostname or port",
-				host, l.Spec.Port, describeOwner(other, l))))
-			return
-		}
+	other := c.listeners[i]
+	if why == protocolConflict {
+		setConditions(l, conditions.ListenerEntryProtocolConflict(fmt.Sprintf(
+			"port %s is already used with protocol %s by %s; use another port",
+			k.portLabel(), other.Spec.Protocol, describeOwner(other, l))))
+		return
 	}
+	host := "no hostname"
+	if h := l.Hostname(); h != "" {
+		host = fmt.Sprintf("hostname %q", h)
+	}
+	setConditions(l, conditions.ListenerEntryHostnameConflict(fmt.Sprintf(
+		"%s on port %d is already served by %s; use a distinct hostname or port",
+		host, l.Spec.Port, describeOwner(other, l))))
 }
 
 // describeOwner names whose listener other is, as far as the owner of l

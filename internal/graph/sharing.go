@@ -6,54 +6,54 @@ import (
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/api/meta"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"portico.dev/portico/internal/conditions"
 )
 
-// resolvePortSharing applies the listener distinctness rules across Gateways
-// that one process serves (standalone mode): Gateways binding the same
-// address and port share the socket when their listeners have the same
-// protocol and distinct hostnames. A later Gateway's listener that would clash
-// gets Accepted=False/PortUnavailable; the older Gateway keeps serving.
-func resolvePortSharing(gws []*Gateway) {
-	type owner struct {
-		gw        *Gateway
-		protocol  gwv1.ProtocolType
-		hostnames map[string]string // hostname -> "gateway/listener"
+// socket is where a listener is served: network, address and port.
+type socket struct {
+	network network
+	addr    string
+	port    int32
+}
+
+func (s socket) String() string {
+	hp := net.JoinHostPort(s.addr, strconv.Itoa(int(s.port)))
+	if s.network == networkUDP {
+		return hp + "/udp"
 	}
-	sockets := map[string]*owner{}
+	return hp
+}
+
+// socketClaim is a listener served on a socket.
+type socketClaim struct {
+	key listenerKey
+	l   *Listener
+}
+
+// resolvePortSharing applies the listener distinctness rule (listenerConflict)
+// across Gateways that one process serves (standalone mode): Gateways binding
+// the same address and port share the socket when their listeners are
+// distinct. A later Gateway's listener that is not gets
+// Accepted=False/PortUnavailable; the older Gateway keeps serving. A
+// listener that loses on one address claims none of the others.
+func resolvePortSharing(gws []*Gateway) {
+	sockets := map[socket][]socketClaim{}
 	for _, gw := range gws {
 		changed := false
 		for _, l := range gw.AllListeners() {
 			if !l.Valid() {
 				continue
 			}
-			for _, addr := range gw.Addresses {
-				key := net.JoinHostPort(addr, strconv.Itoa(int(l.Spec.Port)))
-				o, ok := sockets[key]
-				if !ok {
-					o = &owner{gw: gw, protocol: l.Spec.Protocol, hostnames: map[string]string{}}
-					sockets[key] = o
-				}
-				holder, taken := o.hostnames[l.Hostname()]
-				switch {
-				case o.protocol != l.Spec.Protocol:
-					meta.SetStatusCondition(&l.Conditions, conditions.ListenerPortUnavailable(fmt.Sprintf(
-						"%s is already served with protocol %s by Gateway %s/%s; use another port or address",
-						key, o.protocol, o.gw.Object.Namespace, o.gw.Object.Name)))
-				case taken && o.gw != gw:
-					meta.SetStatusCondition(&l.Conditions, conditions.ListenerPortUnavailable(fmt.Sprintf(
-						"%s already serves hostname %q for %s; use a distinct hostname, port or address",
-						key, l.Hostname(), holder)))
-				default:
-					if !taken {
-						o.hostnames[l.Hostname()] = gw.Object.Namespace + "/" + gw.Object.Name + "/" + string(l.Spec.Name)
-					}
-					continue
-				}
+			k := keyOf(l.Spec)
+			if msg := sharingConflict(sockets, gw, k); msg != "" {
+				meta.SetStatusCondition(&l.Conditions, conditions.ListenerPortUnavailable(msg))
 				changed = true
-				break
+				continue
+			}
+			for _, addr := range gw.Addresses {
+				s := socket{k.network(), addr, int32(k.port)}
+				sockets[s] = append(sockets[s], socketClaim{k, l})
 			}
 		}
 		if changed && gw.Accepted() {
@@ -65,4 +65,34 @@ func resolvePortSharing(gws []*Gateway) {
 			}
 		}
 	}
+}
+
+// sharingConflict says why a listener of gw with key k cannot share a
+// socket of gw's addresses with another Gateway's listener ("" when it
+// can). Listeners of gw itself were made distinct by markConflicts and
+// mergeListeners.
+func sharingConflict(sockets map[socket][]socketClaim, gw *Gateway, k listenerKey) string {
+	for _, addr := range gw.Addresses {
+		s := socket{k.network(), addr, int32(k.port)}
+		var keys []listenerKey
+		var owners []*Listener
+		for _, c := range sockets[s] {
+			if c.l.Gateway != gw {
+				keys = append(keys, c.key)
+				owners = append(owners, c.l)
+			}
+		}
+		i, why := firstConflict(keys, k)
+		switch why {
+		case protocolConflict:
+			o := owners[i]
+			return fmt.Sprintf("%s is already served with protocol %s by Gateway %s/%s; use another port or address",
+				s, o.Spec.Protocol, o.Gateway.Object.Namespace, o.Gateway.Object.Name)
+		case hostnameConflict:
+			o := owners[i]
+			return fmt.Sprintf("%s already serves hostname %q for %s/%s/%s; use a distinct hostname, port or address",
+				s, k.hostname, o.Gateway.Object.Namespace, o.Gateway.Object.Name, o.Spec.Name)
+		}
+	}
+	return ""
 }
