@@ -3,6 +3,31 @@
 // HTTPRoute of ours carries what it resolved to and the conditions that say
 // why.
 //
+// Listener distinctness (distinct.go) is one rule, Gateway API v1.7's,
+// applied within a Gateway or ListenerSet (markConflicts: nobody wins),
+// across a Gateway and its ListenerSets (mergeListeners: the earlier wins)
+// and across Gateways sharing a socket in standalone mode
+// (resolvePortSharing: the older Gateway wins, the later listener is
+// PortUnavailable):
+//
+//   - Listeners on another port number, or on the same number over another
+//     network (UDP against HTTP, HTTPS, TLS or TCP), are distinct.
+//   - On one port, HTTP listeners are told apart by hostname, and so are
+//     HTTPS and TLS listeners together, whatever the TLS mode (one TLS
+//     socket whose ClientHello SNI picks the listener: the spec's
+//     TLSRouteModeMixed). The same canonical hostname (package hostname;
+//     both empty included) is HostnameConflict. The tls field never makes
+//     two listeners distinct (the spec says so).
+//   - HTTP with HTTPS or TLS on one port is ProtocolConflict: the spec
+//     would call them distinct, but Portico does not tell cleartext from TLS
+//     on one socket, so they are not compatible (as before v1.7 support).
+//   - TCP shares its port with nothing on TCP, and UDP with nothing on UDP
+//     (two TCP or two UDP listeners included): ProtocolConflict.
+//   - A protocol conflict is reported before a hostname conflict. Listeners
+//     that are not accepted (UnsupportedProtocol, say) take part only as
+//     the later side of a ListenerSet check, so a conflict is what the user
+//     fixes first.
+//
 // ListenerSets (listenerset.go), where the Gateway API leaves room:
 //
 //   - A Gateway without spec.allowedListeners allows none (the CRD default,
@@ -14,8 +39,9 @@
 //     creation time, then "namespace/name". Across resources the first of
 //     two indistinct listeners wins and the later one gets Accepted=False,
 //     Conflicted=True and Programmed=False, all with reason
-//     HostnameConflict or ProtocolConflict (a conflict is reported even
-//     for a protocol Portico cannot serve). Within one resource no listener
+//     HostnameConflict or ProtocolConflict (see Listener distinctness; a
+//     conflict is reported even for a protocol Portico cannot serve).
+//     Within one resource no listener
 //     wins, as the Gateway spec requires. A ListenerSet never changes its
 //     Gateway's listeners or conditions, and a conflict message names the
 //     parent Gateway's listener but never another ListenerSet.
