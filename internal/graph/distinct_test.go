@@ -2,9 +2,11 @@ package graph
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/utils/ptr"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -257,5 +259,44 @@ func TestSharingConflictBySocket(t *testing.T) {
 	want := "127.0.0.1:53 is already served with protocol TCP by Gateway infra/a; use another port or address"
 	if msg := sharingConflict(sockets, b, tcp); msg != want {
 		t.Errorf("TCP 53 of another Gateway: %q, want %q", msg, want)
+	}
+}
+
+// ListenerSet precedence under the one rule: the Gateway's listeners, then
+// ListenerSets oldest first, then by "namespace/name"; the earlier claim
+// wins and the message names whose it is as far as the loser may know.
+func TestListenerSetPrecedenceTable(t *testing.T) {
+	tls := *spec("TLS-Passthrough", 80, "t.example.com")
+	tls.Name = "tls"
+	gw := lsGateway(gwv1.NamespacesFromAll, httpListener("gw", "gw.example.com", 80))
+	sets := []*gwv1.ListenerSet{
+		listenerSet("b", "later-name", time.Second, httpListener("b", "b.example.com", 80), tls),
+		listenerSet("a", "first-name", time.Second, httpListener("b", "b.example.com", 80)),
+		listenerSet("c", "newest", 3*time.Second, httpListener("c", "c.example.com", 80), httpListener("gw", "gw.example.com", 80)),
+		listenerSet("d", "oldest", 0, httpListener("c", "c.example.com", 80)),
+	}
+	g := buildLS(t, &resource.Snapshot{Gateways: []*gwv1.Gateway{gw}, ListenerSets: sets})
+	for _, c := range []struct {
+		ns, set, listener, conflicted, msg string
+	}{
+		{"d", "oldest", "c", "False/NoConflicts", ""},
+		{"a", "first-name", "b", "False/NoConflicts", ""},
+		{"b", "later-name", "b", "True/HostnameConflict", "a listener of another ListenerSet"},
+		{"b", "later-name", "tls", "True/ProtocolConflict", "port 80 is already used with protocol HTTP by listener gw of the parent Gateway infra/gw"},
+		{"c", "newest", "c", "True/HostnameConflict", "a listener of another ListenerSet"},
+		{"c", "newest", "gw", "True/HostnameConflict", "listener gw of the parent Gateway infra/gw"},
+	} {
+		var l *Listener
+		for _, x := range findLS(t, g, c.ns, c.set).Listeners {
+			if string(x.Spec.Name) == c.listener {
+				l = x
+			}
+		}
+		if got := reason(l.Conditions, "Conflicted"); got != c.conflicted {
+			t.Errorf("%s/%s listener %s: Conflicted = %s, want %s", c.ns, c.set, c.listener, got, c.conflicted)
+		}
+		if cond := meta.FindStatusCondition(l.Conditions, "Conflicted"); !strings.Contains(cond.Message, c.msg) {
+			t.Errorf("%s/%s listener %s: message %q does not say %q", c.ns, c.set, c.listener, cond.Message, c.msg)
+		}
 	}
 }
