@@ -36,10 +36,11 @@ type Backend struct {
 	TLS *BackendTLS
 }
 
-// resolveBackend resolves one reference from an HTTPRoute. On failure it
-// returns the Backend with Invalid set and the ResolvedRefs=False condition.
-func resolveBackend(route *gwv1.HTTPRoute, field string, ref *gwv1.BackendObjectReference, ix *resource.Index, standalone bool) (*Backend, *metav1.Condition) {
-	ns := refNamespace(route.Namespace, ref.Namespace)
+// resolveBackend resolves one backend reference made by from (a route of
+// any kind). On failure it returns the Backend with Invalid set and the
+// ResolvedRefs=False condition.
+func resolveBackend(from refFrom, field string, ref *gwv1.BackendObjectReference, ix *resource.Index, standalone bool) (*Backend, *metav1.Condition) {
+	ns := refNamespace(from.namespace, ref.Namespace)
 	b := &Backend{Name: fmt.Sprintf("%s/%s", ns, ref.Name)}
 	if ref.Port != nil {
 		b.Name += fmt.Sprintf(":%d", *ref.Port)
@@ -52,10 +53,10 @@ func resolveBackend(route *gwv1.HTTPRoute, field string, ref *gwv1.BackendObject
 		return fail(conditions.RouteInvalidKind(fmt.Sprintf(
 			"%s: %s is not a supported backend kind; reference a core Service", field, qualifiedKind(group, kind))))
 	}
-	if !permitted(ix, refFrom{gwv1.GroupName, "HTTPRoute", route.Namespace}, refTo{"", "Service", ns, string(ref.Name)}) {
+	if !permitted(ix, from, refTo{"", "Service", ns, string(ref.Name)}) {
 		return fail(conditions.RouteRefNotPermitted(fmt.Sprintf(
-			"%s: Service %s/%s is in another namespace and no ReferenceGrant in %s allows it; add a ReferenceGrant from HTTPRoute in %s",
-			field, ns, ref.Name, ns, route.Namespace)))
+			"%s: Service %s/%s is in another namespace and no ReferenceGrant in %s allows it; add a ReferenceGrant from %s in %s",
+			field, ns, ref.Name, ns, from.kind, from.namespace)))
 	}
 	svc, ok := ix.Services[types.NamespacedName{Namespace: ns, Name: string(ref.Name)}]
 	if !ok {

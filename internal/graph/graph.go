@@ -22,8 +22,11 @@ type Graph struct {
 	// ListenerSets are the ListenerSets whose parent is a Gateway of ours,
 	// in listener precedence order (oldest first, then "namespace/name").
 	ListenerSets []*ListenerSet
-	// HTTPRoutes are the routes with at least one parentRef we answer for,
-	// oldest first (the Gateway API tie-break order).
+	// Routes are the routes of every kind with at least one parentRef we
+	// answer for: kind by kind (routeKinds order), each kind oldest first
+	// (the Gateway API tie-break order).
+	Routes []Route
+	// HTTPRoutes are the HTTPRoutes of Routes, in the same order.
 	HTTPRoutes []*HTTPRoute
 	// BackendTLSPolicies are every BackendTLSPolicy of the input, oldest
 	// first, with the Gateways of ours they apply through.
@@ -120,7 +123,8 @@ func Build(s *resource.Snapshot, opts Options) *Graph {
 	if opts.SharedSockets {
 		resolvePortSharing(g.Gateways)
 	}
-	g.HTTPRoutes = buildHTTPRoutes(s, ix, g.Gateways, g.ListenerSets, &g.Warnings)
+	g.Routes = buildRoutes(s, ix, g.Gateways, g.ListenerSets, &g.Warnings)
+	g.HTTPRoutes = routesOf[*HTTPRoute](g.Routes)
 	g.BackendTLSPolicies = bindBackendTLS(s, ix, g.HTTPRoutes)
 	now := opts.Now
 	if now.IsZero() {

@@ -31,8 +31,9 @@ type Listener struct {
 	// Filters are the pre-routing filters of an HTTP or HTTPS listener
 	// (spec.filters.requests), in order.
 	Filters []ListenerFilter
-	// Routes are the routes attached to this listener, in tie-break order.
-	Routes []*HTTPRoute
+	// Routes are the routes of every kind attached to this listener, kind
+	// by kind (routeKinds order), each kind in tie-break order.
+	Routes []Route
 }
 
 // Certificate is a resolved kubernetes.io/tls Secret.
@@ -87,18 +88,12 @@ func (l *Listener) referrer() refFrom {
 	return refFrom{gwv1.GroupName, "Gateway", l.Gateway.Object.Namespace}
 }
 
-// routeKindsFor lists the route kinds each protocol serves.
-var routeKindsFor = map[gwv1.ProtocolType][]gwv1.Kind{
-	gwv1.HTTPProtocolType:  {"HTTPRoute"},
-	gwv1.HTTPSProtocolType: {"HTTPRoute"},
-}
-
 // buildListener validates one listener of gw, or of ls (attached to gw)
 // when ls is not nil.
 func buildListener(gw *Gateway, ls *ListenerSet, spec *gwv1.Listener, ix *resource.Index) *Listener {
 	l := &Listener{Gateway: gw, ListenerSet: ls, Spec: spec}
-	kinds, ok := routeKindsFor[spec.Protocol]
-	if !ok {
+	kinds := routeKindsFor(spec.Protocol)
+	if len(kinds) == 0 {
 		// No route kind is supported on it: any in allowedRoutes.kinds
 		// makes ResolvedRefs False (InvalidRouteKinds).
 		var resolved metav1.Condition

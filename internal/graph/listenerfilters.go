@@ -115,7 +115,7 @@ func resolveFilterBackend(l *Listener, field string, ref *gwv1.BackendObjectRefe
 	// Service's own namespace.
 	local := *ref
 	local.Namespace = (*gwv1.Namespace)(&ns)
-	b, c := resolveBackend(&gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns}}, field, &local, ix, standalone)
+	b, c := resolveBackend(refFrom{namespace: ns}, field, &local, ix, standalone)
 	if c != nil {
 		cc := conditions.ListenerInvalidFilterRef(c.Message)
 		return b, &cc

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -13,17 +14,81 @@ import (
 	"portico.dev/portico/internal/resource"
 )
 
-// HTTPRoute is an HTTPRoute with at least one parentRef we answer for.
-type HTTPRoute struct {
-	Object *gwv1.HTTPRoute
+// Route is a route of any kind with at least one parentRef we answer for.
+// Binding (parentRefs, listeners, allowedRoutes, hostnames, Accepted) works
+// on its RouteCore alone; the rest is the kind's own (for an HTTPRoute,
+// *HTTPRoute: its rules, matches, filters and backendRefs).
+type Route interface {
+	// Core is the part every kind shares.
+	Core() *RouteCore
+	// PartiallyInvalid is the PartiallyInvalid condition when some, not
+	// all, rules are dropped; nil otherwise.
+	PartiallyInvalid() *metav1.Condition
+	// resolveRules validates the rules, resolves their references and sets
+	// Core().ResolvedRefs. It runs once, before the route is bound.
+	resolveRules(ix *resource.Index, standalone bool)
+	// rulesAccepted is false, with the Accepted condition to report, when
+	// no rule of the route can be served.
+	rulesAccepted() (metav1.Condition, bool)
+}
+
+// RouteCore is what binding reads and writes, the same for every kind.
+type RouteCore struct {
+	// Kind is the route's kind ("HTTPRoute"); its group is
+	// gateway.networking.k8s.io.
+	Kind gwv1.Kind
+	Meta *metav1.ObjectMeta
+	// ParentRefs and Hostnames are the route's spec.parentRefs and
+	// spec.hostnames (nil for a kind without hostnames, such as TCPRoute).
+	ParentRefs []gwv1.ParentReference
+	Hostnames  []gwv1.Hostname
 	// Parents are the parentRefs we answer for, in spec order.
 	Parents []*Parent
-	Rules   []*Rule
-	// Backends are the resolved backendRefs and mirror refs, keyed by the
-	// reference inside Object.
-	Backends map[*gwv1.BackendObjectReference]*Backend
 	// ResolvedRefs is the route-wide ResolvedRefs condition.
 	ResolvedRefs metav1.Condition
+}
+
+// Core returns c: a kind embeds *RouteCore and so gets Route's Core.
+func (c *RouteCore) Core() *RouteCore { return c }
+
+// NamespacedName returns the route's key.
+func (c *RouteCore) NamespacedName() types.NamespacedName {
+	return types.NamespacedName{Namespace: c.Meta.Namespace, Name: c.Meta.Name}
+}
+
+// referrer is the route as the "from" of a ReferenceGrant: its own kind.
+func (c *RouteCore) referrer() refFrom {
+	return refFrom{gwv1.GroupName, string(c.Kind), c.Meta.Namespace}
+}
+
+// routeKind registers one route kind: adding a kind is a file with its
+// rules (a type implementing Route) and one entry in routeKinds.
+type routeKind struct {
+	kind gwv1.Kind
+	// protocols are the listener protocols that take the kind (what
+	// SupportedKinds lists by default).
+	protocols []gwv1.ProtocolType
+	// routes returns the kind's objects in s, oldest first (the Gateway API
+	// tie-break order), each with its core set and nothing resolved.
+	routes func(s *resource.Snapshot) []Route
+}
+
+// routeKinds are the route kinds Portico binds, in the order their routes
+// are built and listed.
+var routeKinds = []routeKind{
+	{kind: "HTTPRoute", protocols: []gwv1.ProtocolType{gwv1.HTTPProtocolType, gwv1.HTTPSProtocolType}, routes: httpRoutes},
+}
+
+// routeKindsFor lists the route kinds a listener protocol takes, in
+// registration order; nil for a protocol that takes none (unsupported).
+func routeKindsFor(p gwv1.ProtocolType) []gwv1.Kind {
+	var out []gwv1.Kind
+	for _, k := range routeKinds {
+		if slices.Contains(k.protocols, p) {
+			out = append(out, k.kind)
+		}
+	}
+	return out
 }
 
 // Parent is one parentRef and what it bound to.
@@ -44,43 +109,65 @@ type Parent struct {
 // Attached reports whether the route is accepted by this parent.
 func (p *Parent) Attached() bool { return p.Accepted.Status == metav1.ConditionTrue }
 
-func buildHTTPRoutes(s *resource.Snapshot, ix *resource.Index, gws []*Gateway, sets []*ListenerSet, warnings *[]string) []*HTTPRoute {
+// buildRoutes binds the routes of every registered kind, kind by kind.
+func buildRoutes(s *resource.Snapshot, ix *resource.Index, gws []*Gateway, sets []*ListenerSet, warnings *[]string) []Route {
 	listenerSetParent := listenerSetParents(s, sets)
 	gateways := indexParents(s, gws, s.Gateways)
-	var out []*HTTPRoute
-	for _, obj := range sortedBy(s.HTTPRoutes, func(r *gwv1.HTTPRoute) *metav1.ObjectMeta { return &r.ObjectMeta }) {
-		r := &HTTPRoute{Object: obj}
-		if len(obj.Spec.ParentRefs) == 0 {
-			// No status can carry this: a route has status only per parent.
-			*warnings = append(*warnings, fmt.Sprintf(
-				"HTTPRoute %s/%s: spec.parentRefs is empty, so the route attaches to no Gateway and is not served; add parentRefs: [{name: GATEWAY}]",
-				obj.Namespace, obj.Name))
+	var out []Route
+	for _, k := range routeKinds {
+		for _, r := range k.routes(s) {
+			c := r.Core()
+			if len(c.ParentRefs) == 0 {
+				// No status can carry this: a route has status only per parent.
+				*warnings = append(*warnings, fmt.Sprintf(
+					"%s %s/%s: spec.parentRefs is empty, so the route attaches to no Gateway and is not served; add parentRefs: [{name: GATEWAY}]",
+					c.Kind, c.Meta.Namespace, c.Meta.Name))
+				continue
+			}
+			c.Parents = findParents(c, gateways, listenerSetParent)
+			if len(c.Parents) == 0 {
+				continue
+			}
+			r.resolveRules(ix, s.Standalone)
+			for _, p := range c.Parents {
+				bindParent(r, p, ix)
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// findParents returns the route's parentRefs that we answer for, in spec
+// order.
+func findParents(c *RouteCore, gateways parents[*Gateway], listenerSetParent func(gwv1.ParentReference, string) *Parent) []*Parent {
+	var out []*Parent
+	for _, ref := range c.ParentRefs {
+		if isListenerSetRef(ref) {
+			if p := listenerSetParent(ref, c.Meta.Namespace); p != nil {
+				out = append(out, p)
+			}
 			continue
 		}
-		for _, ref := range obj.Spec.ParentRefs {
-			if isListenerSetRef(ref) {
-				if p := listenerSetParent(ref, obj.Namespace); p != nil {
-					r.Parents = append(r.Parents, p)
-				}
-				continue
-			}
-			if !isGatewayRef(ref) {
-				continue
-			}
-			gw, ours := gateways.find(types.NamespacedName{Namespace: refNamespace(obj.Namespace, ref.Namespace), Name: string(ref.Name)})
-			if !ours {
-				continue
-			}
-			r.Parents = append(r.Parents, &Parent{Ref: ref, Gateway: gw})
-		}
-		if len(r.Parents) == 0 {
+		if !isGatewayRef(ref) {
 			continue
 		}
-		resolveRules(r, ix, s.Standalone)
-		for _, p := range r.Parents {
-			bindParent(r, p, ix)
+		gw, ours := gateways.find(types.NamespacedName{Namespace: refNamespace(c.Meta.Namespace, ref.Namespace), Name: string(ref.Name)})
+		if !ours {
+			continue
 		}
-		out = append(out, r)
+		out = append(out, &Parent{Ref: ref, Gateway: gw})
+	}
+	return out
+}
+
+// routesOf returns the routes of type R in rs, in order.
+func routesOf[R Route](rs []Route) []R {
+	var out []R
+	for _, r := range rs {
+		if v, ok := r.(R); ok {
+			out = append(out, v)
+		}
 	}
 	return out
 }
@@ -129,11 +216,13 @@ func isGatewayRef(ref gwv1.ParentReference) bool {
 
 // bindParent attaches the route to the listeners its parentRef selects, and
 // sets the parent's Accepted condition.
-func bindParent(r *HTTPRoute, p *Parent, ix *resource.Index) {
-	if c, bad := parentProblem(r, p); bad {
-		p.Accepted = c
+func bindParent(r Route, p *Parent, ix *resource.Index) {
+	c := r.Core()
+	if cond, bad := parentProblem(c, p); bad {
+		p.Accepted = cond
 		return
 	}
+	ns := c.Meta.Namespace
 	// A parentRef selects among the listeners of the resource it names
 	// only: a Gateway's own, or a ListenerSet's.
 	listeners := p.Gateway.Listeners
@@ -152,23 +241,23 @@ func bindParent(r *HTTPRoute, p *Parent, ix *resource.Index) {
 	}
 	if len(candidates) == 0 {
 		p.Accepted = conditions.RouteNoMatchingParent(fmt.Sprintf(
-			"parentRef %s: the %s has no listener with that sectionName/port", describeRef(r.Object, p.Ref), parentKind(p.Ref)))
+			"parentRef %s: the %s has no listener with that sectionName/port", describeRef(ns, p.Ref), parentKind(p.Ref)))
 		return
 	}
 	var allowed []*Listener
 	for _, l := range candidates {
-		if l.Valid() && allowsRoute(l, r.Object.Namespace, ix) {
+		if l.Valid() && allowsRoute(l, c.Kind, ns, ix) {
 			allowed = append(allowed, l)
 		}
 	}
 	if len(allowed) == 0 {
 		p.Accepted = conditions.RouteNotAllowedByListeners(fmt.Sprintf(
-			"no valid listener of %s %s admits HTTPRoutes from namespace %s; check the listeners' allowedRoutes",
-			parentKind(p.Ref), parentName(r.Object, p.Ref), r.Object.Namespace))
+			"no valid listener of %s %s admits %ss from namespace %s; check the listeners' allowedRoutes",
+			parentKind(p.Ref), parentName(ns, p.Ref), c.Kind, ns))
 		return
 	}
 	for _, l := range allowed {
-		if len(effectiveHostnames(l, r.Object.Spec.Hostnames)) > 0 {
+		if len(effectiveHostnames(l, c.Hostnames)) > 0 {
 			p.Listeners = append(p.Listeners, l)
 		}
 	}
@@ -177,8 +266,8 @@ func bindParent(r *HTTPRoute, p *Parent, ix *resource.Index) {
 			"no spec.hostnames entry intersects the hostname of an allowed listener; fix spec.hostnames or the listener hostname")
 		return
 	}
-	if c, ok := routeRulesAccepted(r); !ok {
-		p.Accepted = c
+	if cond, ok := r.rulesAccepted(); !ok {
+		p.Accepted = cond
 		p.Listeners = nil
 		return
 	}
@@ -194,18 +283,18 @@ func bindParent(r *HTTPRoute, p *Parent, ix *resource.Index) {
 // takes no routes at all: one that does not exist, or that is rejected as a
 // whole. A Gateway or ListenerSet rejected only for its listeners goes
 // through the listener checks of bindParent, which say why.
-func parentProblem(r *HTTPRoute, p *Parent) (metav1.Condition, bool) {
+func parentProblem(r *RouteCore, p *Parent) (metav1.Condition, bool) {
 	kind := parentKind(p.Ref)
 	switch {
 	case isListenerSetRef(p.Ref) && p.ListenerSet == nil:
 		return conditions.RouteNoMatchingParent(fmt.Sprintf(
-			"parentRef %s: %s does not exist; check spec.parentRefs", describeRef(r.Object, p.Ref), kind)), true
+			"parentRef %s: %s does not exist; check spec.parentRefs", describeRef(r.Meta.Namespace, p.Ref), kind)), true
 	case p.ListenerSet != nil && !p.ListenerSet.Accepted() && !p.ListenerSet.onlyListenersInvalid():
 		return conditions.RouteParentNotAccepted(fmt.Sprintf(
 			"ListenerSet %s is not accepted; see its conditions", p.ListenerSet.NamespacedName())), true
 	case p.Gateway == nil:
 		return conditions.RouteNoMatchingParent(fmt.Sprintf(
-			"parentRef %s: %s does not exist; check spec.parentRefs", describeRef(r.Object, p.Ref), kind)), true
+			"parentRef %s: %s does not exist; check spec.parentRefs", describeRef(r.Meta.Namespace, p.Ref), kind)), true
 	case p.ListenerSet == nil && !p.Gateway.Accepted() && !p.Gateway.onlyListenersInvalid():
 		return conditions.RouteParentNotAccepted(fmt.Sprintf(
 			"Gateway %s is not accepted; see its conditions", p.Gateway.NamespacedName())), true
@@ -220,12 +309,13 @@ func parentKind(ref gwv1.ParentReference) string {
 	return string(*ref.Kind)
 }
 
-func parentName(r *gwv1.HTTPRoute, ref gwv1.ParentReference) string {
-	return refNamespace(r.Namespace, ref.Namespace) + "/" + string(ref.Name)
+// parentName is "namespace/name" of ref, from a route in namespace ns.
+func parentName(ns string, ref gwv1.ParentReference) string {
+	return refNamespace(ns, ref.Namespace) + "/" + string(ref.Name)
 }
 
-func describeRef(r *gwv1.HTTPRoute, ref gwv1.ParentReference) string {
-	s := parentName(r, ref)
+func describeRef(ns string, ref gwv1.ParentReference) string {
+	s := parentName(ns, ref)
 	if ref.SectionName != nil {
 		s += " sectionName " + string(*ref.SectionName)
 	}
@@ -235,15 +325,12 @@ func describeRef(r *gwv1.HTTPRoute, ref gwv1.ParentReference) string {
 	return s
 }
 
-// allowsRoute applies a listener's allowedRoutes to an HTTPRoute in ns.
-func allowsRoute(l *Listener, ns string, ix *resource.Index) bool {
-	kindOK := false
-	for _, k := range l.SupportedKinds {
-		if k.Kind == "HTTPRoute" {
-			kindOK = true
-		}
-	}
-	if !kindOK {
+// allowsRoute applies a listener's allowedRoutes (kinds, then namespaces)
+// to a route of kind in namespace ns.
+func allowsRoute(l *Listener, kind gwv1.Kind, ns string, ix *resource.Index) bool {
+	if !slices.ContainsFunc(l.SupportedKinds, func(k gwv1.RouteGroupKind) bool {
+		return k.Kind == kind && (k.Group == nil || *k.Group == gwv1.GroupName)
+	}) {
 		return false
 	}
 	from := gwv1.NamespacesFromSame
@@ -293,7 +380,8 @@ func effectiveHostnames(l *Listener, route []gwv1.Hostname) []EffectiveHostname 
 	return out
 }
 
-// EffectiveHostnames is effectiveHostnames for translate.
-func (r *HTTPRoute) EffectiveHostnames(l *Listener) []EffectiveHostname {
-	return effectiveHostnames(l, r.Object.Spec.Hostnames)
+// EffectiveHostnames are the hostnames the route serves on listener l (for
+// translate).
+func (c *RouteCore) EffectiveHostnames(l *Listener) []EffectiveHostname {
+	return effectiveHostnames(l, c.Hostnames)
 }

@@ -27,11 +27,11 @@ func (r *Rule) Valid() bool { return r.Problem == nil }
 
 // resolveRules validates every rule and resolves every backend reference of
 // the route, and sets the route-wide ResolvedRefs condition.
-func resolveRules(r *HTTPRoute, ix *resource.Index, standalone bool) {
+func (r *HTTPRoute) resolveRules(ix *resource.Index, standalone bool) {
 	r.Backends = map[*gwv1.BackendObjectReference]*Backend{}
 	var refProblems []metav1.Condition
 	resolve := func(field string, ref *gwv1.BackendObjectReference) {
-		b, c := resolveBackend(r.Object, field, ref, ix, standalone)
+		b, c := resolveBackend(r.referrer(), field, ref, ix, standalone)
 		r.Backends[ref] = b
 		if c != nil {
 			refProblems = append(refProblems, *c)
@@ -73,9 +73,9 @@ func resolveMirrors(field string, fs []gwv1.HTTPRouteFilter, resolve func(string
 	}
 }
 
-// routeRulesAccepted is false, with the condition to report, when no rule of
+// rulesAccepted is false, with the condition to report, when no rule of
 // the route can be served.
-func routeRulesAccepted(r *HTTPRoute) (metav1.Condition, bool) {
+func (r *HTTPRoute) rulesAccepted() (metav1.Condition, bool) {
 	for _, rule := range r.Rules {
 		if rule.Valid() {
 			return metav1.Condition{}, true

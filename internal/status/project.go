@@ -14,7 +14,6 @@ import (
 	"portico.dev/portico/internal/conditions"
 	"portico.dev/portico/internal/graph"
 	"portico.dev/portico/internal/ir"
-	"portico.dev/portico/internal/resource"
 )
 
 // DataPlane is what the projection needs to know of the data plane.
@@ -81,8 +80,10 @@ func Project(g *graph.Graph, dp DataPlane, prev []Object, now time.Time) []Objec
 	for _, ls := range g.ListenerSets {
 		out = append(out, p.listenerSet(ls))
 	}
-	for _, r := range g.HTTPRoutes {
-		out = append(out, p.httpRoute(r))
+	for _, r := range g.Routes {
+		if o, ok := p.route(r); ok {
+			out = append(out, o)
+		}
 	}
 	for _, bp := range g.BackendTLSPolicies {
 		if o, ok := p.backendTLSPolicy(bp); ok {
@@ -252,41 +253,6 @@ func (p *projector) listener(l *graph.Listener, prev *gwv1.GatewayStatus) (gwv1.
 }
 
 func attachedRoutes(l *graph.Listener) int { return len(l.Routes) }
-
-func (p *projector) httpRoute(r *graph.HTTPRoute) Object {
-	o := r.Object
-	prev := previous[gwv1.HTTPRouteStatus](p, "HTTPRoute", o.Namespace, o.Name)
-	st := &gwv1.HTTPRouteStatus{}
-	if prev != nil {
-		for _, pp := range prev.Parents {
-			if pp.ControllerName != resource.ControllerName {
-				st.Parents = append(st.Parents, pp) // another controller's entry
-			}
-		}
-	}
-	partial := r.PartiallyInvalid()
-	for _, parent := range r.Parents {
-		conds := []metav1.Condition{parent.Accepted, r.ResolvedRefs}
-		if partial != nil && parent.Attached() {
-			conds = append(conds, *partial)
-		}
-		var prevConds []metav1.Condition
-		if prev != nil {
-			for _, pp := range prev.Parents {
-				if sameParentRef(pp.ParentRef, parent.Ref) && pp.ControllerName == resource.ControllerName {
-					prevConds = pp.Conditions
-				}
-			}
-		}
-		st.Parents = append(st.Parents, gwv1.RouteParentStatus{
-			ParentRef:      parent.Ref,
-			ControllerName: resource.ControllerName,
-			Conditions:     mergeConditions(prevConds, conds, routeTypes, o.Generation, p.now),
-		})
-	}
-	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "HTTPRoute",
-		Metadata: Metadata{Namespace: o.Namespace, Name: o.Name, Generation: o.Generation}, Status: st}
-}
 
 func sameParentRef(a, b gwv1.ParentReference) bool {
 	str := func(p *gwv1.ParentReference) string {

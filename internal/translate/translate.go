@@ -69,7 +69,13 @@ func virtualHost(l *graph.Listener) ir.VirtualHost {
 	}
 	vh.Filters = listenerFilters(l.Filters)
 	for _, r := range l.Routes {
-		if route, ok := httpRoute(r, l); ok {
+		// A listener of another protocol takes other kinds; an HTTP
+		// virtual host serves the HTTPRoutes.
+		hr, ok := r.(*graph.HTTPRoute)
+		if !ok {
+			continue
+		}
+		if route, ok := httpRoute(hr, l); ok {
 			withClientCertificate(&route, l.Gateway)
 			vh.Routes = append(vh.Routes, route)
 		}
