@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -305,11 +304,7 @@ func TestListenerSetRouteAttachment(t *testing.T) {
 	for _, r := range g.HTTPRoutes {
 		var got []string
 		for _, p := range r.Parents {
-			var names []string
-			for _, l := range p.Listeners {
-				names = append(names, string(l.Spec.Name))
-			}
-			got = append(got, string(p.Accepted.Status)+"/"+p.Accepted.Reason+" ["+strings.Join(names, " ")+"]")
+			got = append(got, parentSummary(p))
 		}
 		w := want[r.Object.Name]
 		if len(got) != len(w) || (len(got) > 0 && got[0] != w[0]) {
