@@ -1,7 +1,31 @@
 // Package graph binds and validates: it turns a resource.Snapshot into a
 // Graph in which every GatewayClass, Gateway, ListenerSet, listener and
-// HTTPRoute of ours carries what it resolved to and the conditions that say
+// route of ours carries what it resolved to and the conditions that say
 // why.
+//
+// Route binding (route.go) is one code for every route kind. A route is a
+// Route: its RouteCore (kind, metadata, parentRefs, hostnames, per-parent
+// results, ResolvedRefs), which binding alone reads and writes, and the
+// kind's own part behind three methods (resolveRules, rulesAccepted,
+// PartiallyInvalid). For every kind alike: parentRefs to Gateways and
+// ListenerSets, sectionName and port, allowedRoutes.kinds (the route's own
+// kind must be among the listener's SupportedKinds) and namespaces,
+// hostname intersection (package hostname; a kind without hostnames, such
+// as TCPRoute, has nil Hostnames and so takes the listener's), the
+// ReferenceGrant "from" of a backendRef (the route's own kind: a grant
+// from HTTPRoute does not open a Service to a GRPCRoute), Listener.Routes
+// (attachedRoutes counts every kind) and each parent's Accepted condition,
+// checked in this order: parent missing or not accepted, no listener with
+// that sectionName/port (NoMatchingParent), none admitting the kind and
+// namespace (NotAllowedByListeners), no hostname intersection
+// (NoMatchingListenerHostname), no rule that can be served (the kind's
+// rulesAccepted). Adding a kind is a file with its type (embedding
+// *RouteCore, implementing Route) and one entry in routeKinds (its kind,
+// the listener protocols that take it, and how to list its objects
+// oldest first), plus its entry in status.routeStatusKinds and its
+// lowering in translate. Routes are bound kind by kind in routeKinds order,
+// each kind oldest first: that is the order of Graph.Routes and
+// Listener.Routes. All route kinds are of group gateway.networking.k8s.io.
 //
 // Listener distinctness (distinct.go) is one rule, Gateway API v1.7's,
 // applied within a Gateway or ListenerSet (markConflicts: nobody wins),
@@ -127,9 +151,9 @@
 // Options.Now is the time checked against (time.Now when zero).
 //
 // Warnings (Graph.Warnings) begin "Kind namespace/name: field", so that the
-// file provider can locate the field's line. An HTTPRoute with no parentRefs
-// has no status to carry a problem (a route's status is per parent): it is a
-// warning. A Gateway whose class is not ours is told why: the class belongs
+// file provider can locate the field's line. A route (of any kind) with no
+// parentRefs has no status to carry a problem (a route's status is per
+// parent): it is a warning. A Gateway whose class is not ours is told why: the class belongs
 // to another controller, or does not exist (the implicit class "portico"
 // exists only while the input defines no class of ours).
 package graph
