@@ -34,9 +34,8 @@ import (
 //
 // A backend whose policy is not valid fails its requests with 500 (the
 // policy's status says why); it never falls back to cleartext. Backends
-// reached through an HTTPRoute, its mirrors and backendRef filters are
-// covered; GRPCRoute and TLSRoute will go through the same lookup
-// (backendTLSIndex.forBackend).
+// reached through a route of any kind are covered (Route.eachBackend: for
+// an HTTPRoute, its backendRefs, mirrors and backendRef filters).
 
 // BackendTLSPolicy is one BackendTLSPolicy and what it resolved to.
 type BackendTLSPolicy struct {
@@ -107,7 +106,7 @@ func (x *backendTLSIndex) forBackend(b *Backend) *BackendTLS {
 
 // bindBackendTLS validates every BackendTLSPolicy, applies them to the
 // backends of the routes, and records each policy's ancestors.
-func bindBackendTLS(s *resource.Snapshot, ix *resource.Index, routes []*HTTPRoute) []*BackendTLSPolicy {
+func bindBackendTLS(s *resource.Snapshot, ix *resource.Index, routes []Route) []*BackendTLSPolicy {
 	x := buildBackendTLSPolicies(s, ix)
 	for _, r := range routes {
 		applyBackendTLS(x, r)
@@ -266,40 +265,12 @@ func resolveCACertificates(p *BackendTLSPolicy, ix *resource.Index) {
 	p.TLS.CACertificates = bundle.Bytes()
 }
 
-// eachBackend calls f with every resolved backend of the route's valid
-// rules, in spec order, and the field path of its reference.
-func eachBackend(r *HTTPRoute, f func(field string, b *Backend)) {
-	visit := func(field string, ref *gwv1.BackendObjectReference) {
-		if b := r.Backends[ref]; b != nil {
-			f(field, b)
-		}
-	}
-	mirrors := func(field string, fs []gwv1.HTTPRouteFilter) {
-		for k := range fs {
-			if m := fs[k].RequestMirror; m != nil {
-				visit(fmt.Sprintf("%s[%d].requestMirror.backendRef", field, k), &m.BackendRef)
-			}
-		}
-	}
-	for _, rule := range r.Rules {
-		if !rule.Valid() {
-			continue
-		}
-		field := fmt.Sprintf("spec.rules[%d]", rule.Index)
-		mirrors(field+".filters", rule.Spec.Filters)
-		for j := range rule.Spec.BackendRefs {
-			bf := fmt.Sprintf("%s.backendRefs[%d]", field, j)
-			visit(bf, &rule.Spec.BackendRefs[j].BackendObjectReference)
-			mirrors(bf+".filters", rule.Spec.BackendRefs[j].Filters)
-		}
-	}
-}
-
 // applyBackendTLS gives each backend of r the policy of its Service port.
 // A port whose appProtocol asks for TLS but that no policy covers cannot be
 // reached: the backend answers 500 and the route's ResolvedRefs says why.
-func applyBackendTLS(x *backendTLSIndex, r *HTTPRoute) {
-	eachBackend(r, func(field string, b *Backend) {
+func applyBackendTLS(x *backendTLSIndex, r Route) {
+	rc := r.Core()
+	r.eachBackend(func(field string, b *Backend) {
 		if b.Invalid != "" || b.TLS != nil {
 			return
 		}
@@ -311,10 +282,10 @@ func applyBackendTLS(x *backendTLSIndex, r *HTTPRoute) {
 			"%s: Service %s port %s speaks TLS (appProtocol) and no BackendTLSPolicy targets it; add a BackendTLSPolicy saying how to verify the backend",
 			field, b.Service, portLabel(b)))
 		b.Invalid = c.Message
-		if r.ResolvedRefs.Status == metav1.ConditionTrue {
-			r.ResolvedRefs = c
+		if rc.ResolvedRefs.Status == metav1.ConditionTrue {
+			rc.ResolvedRefs = c
 		} else {
-			r.ResolvedRefs.Message += "; " + c.Message
+			rc.ResolvedRefs.Message += "; " + c.Message
 		}
 	})
 }
@@ -331,9 +302,9 @@ func portLabel(b *Backend) string {
 
 // recordAncestors adds the Gateways r is attached to as ancestors of every
 // policy that targets a Service r uses.
-func recordAncestors(x *backendTLSIndex, ix *resource.Index, r *HTTPRoute) {
+func recordAncestors(x *backendTLSIndex, ix *resource.Index, r Route) {
 	var gws []*Gateway
-	for _, p := range r.Parents {
+	for _, p := range r.Core().Parents {
 		if p.Gateway != nil && p.Attached() && !slices.Contains(gws, p.Gateway) {
 			gws = append(gws, p.Gateway)
 		}
@@ -341,7 +312,7 @@ func recordAncestors(x *backendTLSIndex, ix *resource.Index, r *HTTPRoute) {
 	if len(gws) == 0 {
 		return
 	}
-	eachBackend(r, func(_ string, b *Backend) {
+	r.eachBackend(func(_ string, b *Backend) {
 		if b.Service.Name == "" {
 			return
 		}

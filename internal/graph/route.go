@@ -30,6 +30,10 @@ type Route interface {
 	// rulesAccepted is false, with the Accepted condition to report, when
 	// no rule of the route can be served.
 	rulesAccepted() (metav1.Condition, bool)
+	// eachBackend calls f with every resolved backend of the route's
+	// served rules, in spec order, and the field path of its reference
+	// (BackendTLSPolicies apply to them).
+	eachBackend(f func(field string, b *Backend))
 }
 
 // RouteCore is what binding reads and writes, the same for every kind.

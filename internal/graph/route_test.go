@@ -37,6 +37,8 @@ func (r *fakeRoute) rulesAccepted() (metav1.Condition, bool) { return metav1.Con
 
 func (r *fakeRoute) PartiallyInvalid() *metav1.Condition { return nil }
 
+func (r *fakeRoute) eachBackend(f func(string, *Backend)) { f("spec.backendRef", r.backend) }
+
 const fakeKind gwv1.Kind = "FakeRoute"
 
 // registerFakeRoute adds the fake kind to routeKinds for HTTP listeners,
@@ -212,4 +214,47 @@ func parentSummary(p *Parent) string {
 		names = append(names, string(l.Spec.Name))
 	}
 	return string(p.Accepted.Status) + "/" + p.Accepted.Reason + " [" + strings.Join(names, " ") + "]"
+}
+
+// BackendTLSPolicies apply to the backends of every route kind
+// (Route.eachBackend), and the Gateways such a route attaches to are the
+// policy's ancestors.
+func TestBackendTLSAppliesToEveryRouteKind(t *testing.T) {
+	web := httpListener("web", "", 80)
+	web.AllowedRoutes = &gwv1.AllowedRoutes{Namespaces: &gwv1.RouteNamespaces{From: ptr.To(gwv1.NamespacesFromAll)}}
+	gw := lsGateway("", web)
+	route := newFakeRoute("tls-backend", nil, gwv1.ParentReference{Name: "gw", Namespace: ptr.To(gwv1.Namespace("infra"))})
+	route.backendRef = gwv1.BackendObjectReference{Name: "svc", Port: ptr.To(gwv1.PortNumber(8443))}
+	registerFakeRoute(t, route)
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "svc"},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "tls", Port: 8443, AppProtocol: ptr.To("https")}}}}
+	policy := &gwv1.BackendTLSPolicy{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "tls", CreationTimestamp: metav1.NewTime(t0)},
+		Spec: gwv1.BackendTLSPolicySpec{
+			TargetRefs: []gwv1.LocalPolicyTargetReferenceWithSectionName{{LocalPolicyTargetReference: gwv1.LocalPolicyTargetReference{Kind: "Service", Name: "svc"}}},
+			Validation: gwv1.BackendTLSPolicyValidation{
+				Hostname:                "svc.example.com",
+				WellKnownCACertificates: ptr.To(gwv1.WellKnownCACertificatesSystem),
+			},
+		},
+	}
+	build := func(policies ...*gwv1.BackendTLSPolicy) *Graph {
+		return buildLS(t, &resource.Snapshot{Gateways: []*gwv1.Gateway{gw}, Services: []*corev1.Service{svc}, BackendTLSPolicies: policies})
+	}
+
+	build()
+	if route.ResolvedRefs.Reason != string(gwv1.RouteReasonUnsupportedProtocol) || route.backend.Invalid == "" {
+		t.Errorf("without a policy: ResolvedRefs %s (%s), backend invalid %q; want UnsupportedProtocol and an invalid backend",
+			route.ResolvedRefs.Reason, route.ResolvedRefs.Message, route.backend.Invalid)
+	}
+
+	g := build(policy)
+	if route.ResolvedRefs.Status != metav1.ConditionTrue || route.backend.TLS == nil || route.backend.TLS.ServerName != "svc.example.com" {
+		t.Errorf("with a policy: ResolvedRefs %s (%s), backend TLS %+v; want True and the policy's TLS",
+			route.ResolvedRefs.Reason, route.ResolvedRefs.Message, route.backend.TLS)
+	}
+	if len(g.BackendTLSPolicies) != 1 || len(g.BackendTLSPolicies[0].Ancestors) != 1 ||
+		g.BackendTLSPolicies[0].Ancestors[0].Gateway.NamespacedName().String() != "infra/gw" {
+		t.Errorf("policy ancestors: %+v, want the Gateway infra/gw the FakeRoute attaches to", g.BackendTLSPolicies)
+	}
 }

@@ -45,12 +45,7 @@ func (r *HTTPRoute) resolveRules(ix *resource.Index, standalone bool) {
 		if !rule.Valid() {
 			continue // dropped: its references are not used, so they are not reported
 		}
-		resolveMirrors(field+".filters", spec.Filters, resolve)
-		for j := range spec.BackendRefs {
-			bf := fmt.Sprintf("%s.backendRefs[%d]", field, j)
-			resolve(bf, &spec.BackendRefs[j].BackendObjectReference)
-			resolveMirrors(bf+".filters", spec.BackendRefs[j].Filters, resolve)
-		}
+		eachRef(field, spec, resolve)
 	}
 	r.ResolvedRefs = conditions.RouteResolvedRefs()
 	if len(refProblems) > 0 {
@@ -65,11 +60,37 @@ func (r *HTTPRoute) resolveRules(ix *resource.Index, standalone bool) {
 	}
 }
 
-func resolveMirrors(field string, fs []gwv1.HTTPRouteFilter, resolve func(string, *gwv1.BackendObjectReference)) {
-	for k := range fs {
-		if m := fs[k].RequestMirror; m != nil {
-			resolve(fmt.Sprintf("%s[%d].requestMirror.backendRef", field, k), &m.BackendRef)
+// eachRef calls visit with every backend reference of the rule at field,
+// in spec order (the rule's mirrors, then each backendRef and its
+// mirrors), and the reference's field path.
+func eachRef(field string, spec *gwv1.HTTPRouteRule, visit func(field string, ref *gwv1.BackendObjectReference)) {
+	mirrors := func(field string, fs []gwv1.HTTPRouteFilter) {
+		for k := range fs {
+			if m := fs[k].RequestMirror; m != nil {
+				visit(fmt.Sprintf("%s[%d].requestMirror.backendRef", field, k), &m.BackendRef)
+			}
 		}
+	}
+	mirrors(field+".filters", spec.Filters)
+	for j := range spec.BackendRefs {
+		bf := fmt.Sprintf("%s.backendRefs[%d]", field, j)
+		visit(bf, &spec.BackendRefs[j].BackendObjectReference)
+		mirrors(bf+".filters", spec.BackendRefs[j].Filters)
+	}
+}
+
+// eachBackend calls f with every resolved backend of the route's valid
+// rules, in spec order, and the field path of its reference.
+func (r *HTTPRoute) eachBackend(f func(field string, b *Backend)) {
+	for _, rule := range r.Rules {
+		if !rule.Valid() {
+			continue
+		}
+		eachRef(fmt.Sprintf("spec.rules[%d]", rule.Index), rule.Spec, func(field string, ref *gwv1.BackendObjectReference) {
+			if b := r.Backends[ref]; b != nil {
+				f(field, b)
+			}
+		})
 	}
 }
 
