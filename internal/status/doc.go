@@ -16,6 +16,13 @@
 // out of file descriptors) give False/Pending with the cause. Everything
 // else the proxy applied, so other listeners and Gateways stay Programmed.
 //
+// Routes of every kind are projected by one function (route.go): one
+// parent entry of ours per parentRef the graph answers for (Accepted,
+// ResolvedRefs, PartiallyInvalid while attached), other controllers'
+// entries kept first. A route kind adds only how its status object wraps
+// gwv1.RouteStatus (routeStatusKinds); a listener's attachedRoutes counts
+// the routes of every kind attached to it.
+//
 // Input: *graph.Graph, *ir.Ack (nil before the first apply) and the previous
 // projection. Output: []Object, sorted by kind, namespace and name.
 package status

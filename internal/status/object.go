@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // Object is one object's status as the API server stores it.
@@ -13,7 +14,8 @@ type Object struct {
 	Kind       string   `json:"kind"`
 	Metadata   Metadata `json:"metadata"`
 	// Status is a *gwv1.GatewayClassStatus, *gwv1.GatewayStatus,
-	// *gwv1.ListenerSetStatus, *gwv1.HTTPRouteStatus or *gwv1.PolicyStatus
+	// *gwv1.ListenerSetStatus, the status of a route kind
+	// (*gwv1.HTTPRouteStatus; see routeStatusKinds) or *gwv1.PolicyStatus
 	// (BackendTLSPolicy).
 	Status any `json:"status"`
 }
@@ -32,9 +34,15 @@ type Key struct{ Kind, Namespace, Name string }
 func (o Object) Key() Key { return Key{o.Kind, o.Metadata.Namespace, o.Metadata.Name} }
 
 func sortObjects(objs []Object) {
-	order := map[string]int{"GatewayClass": 0, "Gateway": 1, "ListenerSet": 2, "HTTPRoute": 3, "BackendTLSPolicy": 10}
+	order := map[string]int{"GatewayClass": 0, "Gateway": 1, "ListenerSet": 2, "BackendTLSPolicy": 10}
+	rank := func(kind string) int {
+		if _, route := routeStatusKinds[gwv1.Kind(kind)]; route {
+			return 3 // every route kind, after the ListenerSets
+		}
+		return order[kind]
+	}
 	slices.SortFunc(objs, func(a, b Object) int {
-		return cmp.Or(cmp.Compare(order[a.Kind], order[b.Kind]),
+		return cmp.Or(cmp.Compare(rank(a.Kind), rank(b.Kind)), cmp.Compare(a.Kind, b.Kind),
 			cmp.Compare(a.Metadata.Namespace, b.Metadata.Namespace), cmp.Compare(a.Metadata.Name, b.Metadata.Name))
 	})
 }
