@@ -42,7 +42,8 @@ func (r *fakeRoute) eachBackend(f func(string, *Backend)) { f("spec.backendRef",
 const fakeKind gwv1.Kind = "FakeRoute"
 
 // registerFakeRoute adds the fake kind to routeKinds for HTTP listeners,
-// its objects being routes, for the duration of the test.
+// its objects being routes, for the duration of the test. It changes a
+// package variable: a test calling it must not run in parallel.
 func registerFakeRoute(t *testing.T, routes ...*fakeRoute) {
 	saved := routeKinds
 	t.Cleanup(func() { routeKinds = saved })
