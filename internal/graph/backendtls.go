@@ -2,13 +2,11 @@ package graph
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -37,27 +35,16 @@ import (
 // reached through a route of any kind are covered (Route.eachBackend: for
 // an HTTPRoute, its backendRefs, mirrors and backendRef filters).
 
-// BackendTLSPolicy is one BackendTLSPolicy and what it resolved to.
+// BackendTLSPolicy is one BackendTLSPolicy and what it resolved to. Its
+// attachment (targets, conflicts, Problem, ancestors) is the policy layer's
+// (policy.go).
 type BackendTLSPolicy struct {
+	*AttachedPolicy
 	Object *gwv1.BackendTLSPolicy
-	// Problem is the Accepted=False condition (Invalid or
-	// NoValidCACertificate) when the policy cannot be used; nil when it can.
-	Problem *metav1.Condition
 	// ResolvedRefs is the ResolvedRefs condition of its caCertificateRefs.
 	ResolvedRefs metav1.Condition
 	// TLS is what backends under this policy get (Invalid set when Problem is).
 	TLS *BackendTLS
-	// lostTo[i] is the policy that won targetRefs[i], nil when this one did.
-	lostTo []*BackendTLSPolicy
-	// Ancestors are the Gateways the policy applies through, sorted by
-	// namespace and name.
-	Ancestors []*PolicyAncestor
-}
-
-// PolicyAncestor is the status of a policy for one Gateway.
-type PolicyAncestor struct {
-	Gateway  *Gateway
-	Accepted metav1.Condition
 }
 
 // BackendTLS is how the proxy connects to a backend under a policy.
@@ -71,87 +58,77 @@ type BackendTLS struct {
 	Invalid string
 }
 
-// NamespacedName returns the policy's key.
-func (p *BackendTLSPolicy) NamespacedName() types.NamespacedName {
-	return types.NamespacedName{Namespace: p.Object.Namespace, Name: p.Object.Name}
-}
-
-type policyTarget struct {
-	namespace, service, section string
-}
+// backendTLSTargets are the target kinds a BackendTLSPolicy takes; a
+// targetRef of any other kind selects nothing.
+var backendTLSTargets = []policyTargetKind{targetService}
 
 // backendTLSIndex finds the policy of a Service port.
 type backendTLSIndex struct {
-	winners   map[policyTarget]*BackendTLSPolicy
 	policies  []*BackendTLSPolicy
 	byService map[types.NamespacedName][]*BackendTLSPolicy
 }
 
 // forBackend returns the policy settings that apply to a resolved backend,
-// nil when no policy does.
+// nil when no policy does: the policy holding the backend's port name,
+// else the one holding the whole Service.
 func (x *backendTLSIndex) forBackend(b *Backend) *BackendTLS {
 	if b.Service.Name == "" {
 		return nil
 	}
-	if b.PortName != "" {
-		if p := x.winners[policyTarget{b.Service.Namespace, b.Service.Name, b.PortName}]; p != nil {
-			return p.TLS
+	var whole *BackendTLS
+	for _, p := range x.byService[b.Service] {
+		for _, t := range p.Targets {
+			if t.Unsupported || t.LostTo != nil || t.Service == nil || t.Service.Name != b.Service.Name {
+				continue
+			}
+			switch t.Port {
+			case "":
+				if whole == nil {
+					whole = p.TLS
+				}
+			case b.PortName:
+				if b.PortName != "" {
+					return p.TLS
+				}
+			}
 		}
 	}
-	if p := x.winners[policyTarget{b.Service.Namespace, b.Service.Name, ""}]; p != nil {
-		return p.TLS
-	}
-	return nil
+	return whole
 }
 
 // bindBackendTLS validates every BackendTLSPolicy, applies them to the
 // backends of the routes, and records each policy's ancestors.
-func bindBackendTLS(s *resource.Snapshot, ix *resource.Index, routes []Route) []*BackendTLSPolicy {
-	x := buildBackendTLSPolicies(s, ix)
+func bindBackendTLS(s *resource.Snapshot, sc *policyScope, routes []Route) []*BackendTLSPolicy {
+	x := buildBackendTLSPolicies(s, sc)
 	for _, r := range routes {
 		applyBackendTLS(x, r)
-		recordAncestors(x, ix, r)
+		recordAncestors(x, r)
 	}
 	for _, p := range x.policies {
-		slices.SortFunc(p.Ancestors, func(a, b *PolicyAncestor) int {
-			return cmp.Or(cmp.Compare(a.Gateway.Object.Namespace, b.Gateway.Object.Namespace),
-				cmp.Compare(a.Gateway.Object.Name, b.Gateway.Object.Name))
-		})
+		p.sortAncestors()
 	}
 	return x.policies
 }
 
-func buildBackendTLSPolicies(s *resource.Snapshot, ix *resource.Index) *backendTLSIndex {
-	x := &backendTLSIndex{winners: map[policyTarget]*BackendTLSPolicy{}, byService: map[types.NamespacedName][]*BackendTLSPolicy{}}
+func buildBackendTLSPolicies(s *resource.Snapshot, sc *policyScope) *backendTLSIndex {
+	x := &backendTLSIndex{byService: map[types.NamespacedName][]*BackendTLSPolicy{}}
+	var attached []*AttachedPolicy
 	for _, obj := range sortedBy(s.BackendTLSPolicies, func(p *gwv1.BackendTLSPolicy) *metav1.ObjectMeta { return &p.ObjectMeta }) {
-		p := &BackendTLSPolicy{Object: obj}
-		validateBackendTLSPolicy(p, ix)
-		p.lostTo = make([]*BackendTLSPolicy, len(obj.Spec.TargetRefs))
-		for i, t := range obj.Spec.TargetRefs {
-			if t.Group != "" || t.Kind != "Service" {
-				continue // never matches a backend (see targetsBackend): no ancestors
-			}
-			svc := types.NamespacedName{Namespace: obj.Namespace, Name: string(t.Name)}
-			if !slices.Contains(x.byService[svc], p) {
+		p := &BackendTLSPolicy{Object: obj, AttachedPolicy: newAttachedPolicy("BackendTLSPolicy", &obj.ObjectMeta, obj.Spec.TargetRefs)}
+		validateBackendTLSPolicy(p, sc.ix)
+		x.policies = append(x.policies, p)
+		attached = append(attached, p.AttachedPolicy)
+	}
+	attachPolicies(sc, backendTLSTargets, attached)
+	for _, p := range x.policies {
+		for _, t := range p.Targets {
+			svc := types.NamespacedName{Namespace: p.Object.Namespace, Name: string(t.Ref.Name)}
+			if !t.Unsupported && !slices.Contains(x.byService[svc], p) {
 				x.byService[svc] = append(x.byService[svc], p)
 			}
-			key := policyTarget{obj.Namespace, string(t.Name), sectionName(t.SectionName)}
-			if w := x.winners[key]; w != nil {
-				p.lostTo[i] = w
-				continue
-			}
-			x.winners[key] = p
 		}
-		x.policies = append(x.policies, p)
 	}
 	return x
-}
-
-func sectionName(s *gwv1.SectionName) string {
-	if s == nil {
-		return ""
-	}
-	return string(*s)
 }
 
 // validateBackendTLSPolicy sets Problem, ResolvedRefs and TLS.
@@ -301,14 +278,9 @@ func portLabel(b *Backend) string {
 }
 
 // recordAncestors adds the Gateways r is attached to as ancestors of every
-// policy that targets a Service r uses.
-func recordAncestors(x *backendTLSIndex, ix *resource.Index, r Route) {
-	var gws []*Gateway
-	for _, p := range r.Core().Parents {
-		if p.Gateway != nil && p.Attached() && !slices.Contains(gws, p.Gateway) {
-			gws = append(gws, p.Gateway)
-		}
-	}
+// policy that targets a Service port r uses.
+func recordAncestors(x *backendTLSIndex, r Route) {
+	gws := attachedGateways(r)
 	if len(gws) == 0 {
 		return
 	}
@@ -317,77 +289,26 @@ func recordAncestors(x *backendTLSIndex, ix *resource.Index, r Route) {
 			return
 		}
 		for _, p := range x.byService[b.Service] {
-			for i, t := range p.Object.Spec.TargetRefs {
-				if !targetsBackend(p.Object.Namespace, t, b, ix) {
+			for _, t := range p.Targets {
+				if !targetsBackend(t, b) {
 					continue
 				}
 				for _, gw := range gws {
-					p.addAncestor(gw, i, b, ix)
+					p.addAncestor(gw, t)
 				}
 			}
 		}
 	})
 }
 
-// targetsBackend reports whether targetRef t of a policy in ns selects b's
-// Service port. A sectionName that names no port of the Service selects
-// every port, so that the policy can report TargetNotFound.
-func targetsBackend(ns string, t gwv1.LocalPolicyTargetReferenceWithSectionName, b *Backend, ix *resource.Index) bool {
-	if t.Group != "" || t.Kind != "Service" || ns != b.Service.Namespace || string(t.Name) != b.Service.Name {
+// targetsBackend reports whether target t selects b's Service port. A
+// sectionName that names no port of the Service selects every port, so
+// that the policy can report TargetNotFound.
+func targetsBackend(t *PolicyTarget, b *Backend) bool {
+	if t.Unsupported || t.Service == nil || t.Service.Namespace != b.Service.Namespace || t.Service.Name != b.Service.Name {
 		return false
 	}
-	sec := sectionName(t.SectionName)
-	return sec == "" || sec == b.PortName || !hasPortNamed(ix.Services[b.Service], sec)
-}
-
-func hasPortNamed(svc *corev1.Service, name string) bool {
-	if svc == nil {
-		return false
-	}
-	return slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == name })
-}
-
-// addAncestor records gw as an ancestor through targetRefs[i] and works
-// out the Accepted condition there: a conflict first (the policy is not in
-// effect there, whatever it says), then its own problem, then a sectionName
-// naming no port.
-func (p *BackendTLSPolicy) addAncestor(gw *Gateway, i int, b *Backend, ix *resource.Index) {
-	var a *PolicyAncestor
-	for _, have := range p.Ancestors {
-		if have.Gateway == gw {
-			a = have
-		}
-	}
-	if a == nil {
-		a = &PolicyAncestor{Gateway: gw, Accepted: conditions.PolicyAccepted()}
-		p.Ancestors = append(p.Ancestors, a)
-	}
-	t := p.Object.Spec.TargetRefs[i]
-	var c metav1.Condition
-	switch {
-	case p.lostTo[i] != nil:
-		c = conditions.PolicyConflicted(fmt.Sprintf(
-			"spec.targetRefs[%d]: Service %s/%s%s is already targeted by the older BackendTLSPolicy %s, which takes precedence",
-			i, p.Object.Namespace, t.Name, sectionSuffix(t.SectionName), p.lostTo[i].NamespacedName()))
-	case p.Problem != nil:
-		c = *p.Problem
-	case sectionName(t.SectionName) != "" && !hasPortNamed(ix.Services[b.Service], sectionName(t.SectionName)):
-		c = conditions.PolicyTargetNotFound(fmt.Sprintf(
-			"spec.targetRefs[%d].sectionName: Service %s/%s has no port named %q", i, p.Object.Namespace, t.Name, *t.SectionName))
-	default:
-		return
-	}
-	// The first problem found for this Gateway is the one reported.
-	if a.Accepted.Status == metav1.ConditionTrue {
-		a.Accepted = c
-	}
-}
-
-func sectionSuffix(s *gwv1.SectionName) string {
-	if s == nil || *s == "" {
-		return ""
-	}
-	return " port " + string(*s)
+	return t.Port == "" || t.Port == b.PortName || t.NotFound != nil
 }
 
 // resolveBackendClientCertificate resolves the Gateway's

@@ -125,7 +125,7 @@ func Build(s *resource.Snapshot, opts Options) *Graph {
 	}
 	g.Routes = buildRoutes(s, ix, g.Gateways, g.ListenerSets, &g.Warnings)
 	g.HTTPRoutes = routesOf[*HTTPRoute](g.Routes)
-	g.BackendTLSPolicies = bindBackendTLS(s, ix, g.Routes)
+	g.BackendTLSPolicies = bindBackendTLS(s, newPolicyScope(ix, g.Gateways, g.ListenerSets, g.Routes), g.Routes)
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
