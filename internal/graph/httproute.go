@@ -28,3 +28,14 @@ func httpRoutes(s *resource.Snapshot) []Route {
 	}
 	return out
 }
+
+// hasRule reports whether a rule of the route is named name (a policy
+// sectionName on an HTTPRoute names a rule: namedRules).
+func (r *HTTPRoute) hasRule(name string) bool {
+	for i := range r.Object.Spec.Rules {
+		if n := r.Object.Spec.Rules[i].Name; n != nil && string(*n) == name {
+			return true
+		}
+	}
+	return false
+}
