@@ -23,6 +23,17 @@
 // gwv1.RouteStatus (routeStatusKinds); a listener's attachedRoutes counts
 // the routes of every kind attached to it.
 //
+// Policies of every kind are projected by one function (policy.go) into a
+// GEP-713 PolicyStatus: one ancestor entry of ours per Gateway the graph
+// says the policy applies through (graph.AttachedPolicy.Ancestors), with
+// Accepted and the kind's own conditions; other controllers' entries keep
+// their place and content, ours no longer in the graph go, new ones are
+// appended while the list holds fewer than graph.MaxPolicyAncestors (16,
+// the CRD's limit). A policy with no ancestor of ours and no entry of ours
+// has nothing to write. A policy kind adds a one-line projector passing its
+// extra conditions (BackendTLSPolicy: ResolvedRefs) and its rank in
+// sortObjects.
+//
 // Input: *graph.Graph, *ir.Ack (nil before the first apply) and the previous
 // projection. Output: []Object, sorted by kind, namespace and name.
 package status

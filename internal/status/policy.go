@@ -8,31 +8,35 @@ import (
 	"portico.dev/portico/internal/resource"
 )
 
-// maxAncestors is the most entries PolicyStatus.ancestors may hold; past it
-// no entry is added (the spec forbids it).
-const maxAncestors = 16
-
-// backendTLSPolicy projects a BackendTLSPolicy: one ancestor entry per
-// Gateway of ours it applies through, with Accepted and ResolvedRefs.
-// Entries of other controllers stay as they are and where they are. ok is
-// false when the policy concerns none of our Gateways and had no entry of
-// ours: there is nothing to write.
+// backendTLSPolicy projects a BackendTLSPolicy: its ancestors with
+// Accepted and ResolvedRefs.
 func (p *projector) backendTLSPolicy(bp *graph.BackendTLSPolicy) (Object, bool) {
-	o := bp.Object
+	return p.policy(bp.AttachedPolicy, bp.ResolvedRefs)
+}
+
+// policy projects a policy of any kind (GEP-713 PolicyStatus): one
+// ancestor entry per Gateway of ours it applies through, with Accepted and
+// the kind's own conditions (extra, the same for every ancestor). Entries
+// of other controllers stay as they are and where they are; ours past
+// graph.MaxPolicyAncestors entries in all are not written (the CRD forbids
+// more). ok is false when the policy concerns none of our Gateways and had
+// no entry of ours: there is nothing to write.
+func (p *projector) policy(ap *graph.AttachedPolicy, extra ...metav1.Condition) (Object, bool) {
+	kind, o := string(ap.Kind), ap.Meta
 	var prev []gwv1.PolicyAncestorStatus
-	if ps := previous[gwv1.PolicyStatus](p, "BackendTLSPolicy", o.Namespace, o.Name); ps != nil {
+	if ps := previous[gwv1.PolicyStatus](p, kind, o.Namespace, o.Name); ps != nil {
 		prev = ps.Ancestors
 	}
 	hadOurs := false
 	for _, a := range prev {
 		hadOurs = hadOurs || a.ControllerName == resource.ControllerName
 	}
-	if len(bp.Ancestors) == 0 && !hadOurs {
+	if len(ap.Ancestors) == 0 && !hadOurs {
 		return Object{}, false
 	}
 
-	ours := make([]gwv1.PolicyAncestorStatus, len(bp.Ancestors))
-	for i, a := range bp.Ancestors {
+	ours := make([]gwv1.PolicyAncestorStatus, len(ap.Ancestors))
+	for i, a := range ap.Ancestors {
 		ref := gatewayAncestorRef(a.Gateway)
 		var prevConds []metav1.Condition
 		for _, pa := range prev {
@@ -40,7 +44,7 @@ func (p *projector) backendTLSPolicy(bp *graph.BackendTLSPolicy) (Object, bool) 
 				prevConds = pa.Conditions
 			}
 		}
-		conds := []metav1.Condition{a.Accepted, bp.ResolvedRefs}
+		conds := append([]metav1.Condition{a.Accepted}, extra...)
 		ours[i] = gwv1.PolicyAncestorStatus{
 			AncestorRef:    ref,
 			ControllerName: resource.ControllerName,
@@ -64,11 +68,11 @@ func (p *projector) backendTLSPolicy(bp *graph.BackendTLSPolicy) (Object, bool) 
 		}
 	}
 	for i := range ours {
-		if !used[i] && len(st.Ancestors) < maxAncestors {
+		if !used[i] && len(st.Ancestors) < graph.MaxPolicyAncestors {
 			st.Ancestors = append(st.Ancestors, ours[i])
 		}
 	}
-	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: "BackendTLSPolicy",
+	return Object{APIVersion: gwv1.GroupVersion.String(), Kind: kind,
 		Metadata: Metadata{Namespace: o.Namespace, Name: o.Name, Generation: o.Generation}, Status: st}, true
 }
 
