@@ -20,11 +20,10 @@ import (
 // Backend TLS: BackendTLSPolicies and the Gateway's client certificate.
 //
 // A BackendTLSPolicy targets a Service (optionally one port, by
-// sectionName = port name). When several policies select the same Service
-// and sectionName, the oldest (then "namespace/name" first) wins and the
-// others are Conflicted there; the winner is chosen by age alone, so an
-// invalid older policy must be fixed or removed rather than silently skipped.
-// A backendRef to a Service port uses the policy of that port's name if
+// sectionName = port name). Which policy holds a Service port (the oldest),
+// TargetNotFound and the per-ancestor Accepted are the policy layer's
+// (policy.go); this file has the kind's own part: validation of the CA
+// refs, hostname, SANs and options, and what backends get. A backendRef to a Service port uses the policy of that port's name if
 // there is one, else the policy of the whole Service.
 //
 // A policy's status is per ancestor Gateway: every Gateway of ours to which

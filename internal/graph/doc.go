@@ -105,12 +105,57 @@
 // from the Gateway or ListenerSet) and the listener refuses every request
 // (500) rather than skip the check.
 //
+// Policy attachment (policy.go, policymerge.go), GEP-713, shared by every
+// policy kind:
+//
+//   - A policy is an AttachedPolicy: its kind, metadata, spec.targetRefs
+//     (group, kind, name, optional sectionName; local, so in the policy's
+//     namespace) and, set by the kind, its own Problem (Accepted=False).
+//     A kind lists the target kinds it takes; a targetRef of another kind
+//     is Unsupported: it selects nothing and is not reported (the CRD of a
+//     kind normally forbids such refs).
+//   - Targets resolve against the graph: a Gateway of ours (sectionName: a
+//     listener), a ListenerSet attached to one (sectionName: one of its
+//     listeners), a route of any registered kind of ours (sectionName: a
+//     named rule, for kinds with rule names), a Service (sectionName: a
+//     port name). An object or section that does not exist is
+//     TargetNotFound, reported once the policy has an ancestor to report it
+//     on.
+//   - Conflicts: of the policies of one kind holding the same target and
+//     sectionName, the oldest wins, then "namespace/name", on age alone
+//     (an invalid older policy is not skipped: the owner fixes or removes
+//     it); the others are Conflicted there. A Gateway and one of its
+//     listeners are different targets, and so are a route and its rule:
+//     such policies stack through inheritance rather than conflict. The
+//     same targetRef twice in one policy is no conflict.
+//   - Ancestors are the Gateways the policy applies through, sorted by
+//     namespace and name; what counts as "applies through" is the kind's
+//     (BackendTLSPolicy: Gateways of routes that use a targeted Service
+//     port). Accepted per ancestor is the first problem found there, per
+//     target in this order: Conflicted, the policy's own Problem,
+//     TargetNotFound; else True/Accepted. Status writes at most
+//     MaxPolicyAncestors (16, the CRD's limit) entries, other controllers'
+//     included and kept.
+//   - Inheritance, defaults and overrides (policymerge.go): the hierarchy
+//     is Gateway > ListenerSet > listener > route > rule; a policy on a
+//     level is inherited by every level below (PolicyChain.AppliedAt gives
+//     the policy holding each level). EffectivePolicy merges per field:
+//     overrides from the top down (the highest wins), then defaults from
+//     the bottom up (the most specific wins); any override beats any
+//     default. Service policies (BackendTLSPolicy) are direct only and no
+//     kind uses overrides yet.
+//   - A new policy kind is: its type embedding *AttachedPolicy in a file of
+//     its own (validation and what it does to its targets), a bind call in
+//     Build after the routes, its snapshot slot, and its projector in
+//     package status (one line passing its extra conditions to
+//     projector.policy).
+//
 // Backend TLS (backendtls.go), where the Gateway API leaves room:
 //
-//   - Of the BackendTLSPolicies selecting the same Service and sectionName,
-//     the oldest (then "namespace/name") wins on age alone, valid or not;
-//     the others are Conflicted there. A backendRef uses the policy of its
-//     port's name, else the one of the whole Service.
+//   - A BackendTLSPolicy takes Service targets only. Of those selecting
+//     the same Service and sectionName, the oldest wins (the attachment
+//     rule above). A backendRef uses the policy of its port's name, else
+//     the one of the whole Service.
 //   - A policy's ancestors are the Gateways of ours to which a route using
 //     a targeted Service port is attached (backendRefs and mirrors). Per
 //     ancestor, Accepted reports a conflict first, then the policy's own
