@@ -35,7 +35,7 @@ func controllerCmd(args []string, _, stderr io.Writer) int {
 	leID := fs.String("leader-election-id", kubernetes.DefaultLeaderElectionID, "name of the leader election Lease")
 	streamAddr := fs.String("config-stream-address", kubernetes.DefaultConfigStreamAddress, "address the proxies' config stream is served on")
 	controllerURL := fs.String("controller-url", "", "URL the proxies reach the config stream at (default: http://portico-controller.NAMESPACE.svc:PORT of --config-stream-address)")
-	proxyImage := fs.String("proxy-image", infra.DefaultProxyImage, "container image of the proxies (must contain \"portico\")")
+	proxyImage := fs.String("proxy-image", infra.DefaultProxyImage, "container image of the proxies (it must have the portico binary on its PATH)")
 	pullPolicy := fs.String("proxy-image-pull-policy", "", "imagePullPolicy of the proxies: Always, IfNotPresent or Never (default: the Kubernetes default)")
 	serviceType := fs.String("service-type", string(infra.DefaultServiceType), "type of each Gateway's Service: LoadBalancer, ClusterIP or NodePort")
 	replicas := fs.Int("proxy-replicas", infra.DefaultReplicas, "proxy Pods per Gateway")
