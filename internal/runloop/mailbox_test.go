@@ -3,6 +3,7 @@ package runloop
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -184,17 +185,12 @@ func TestLoopRetriesWithBackoff(t *testing.T) {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		t.Fatalf("no success after %d runs", runs)
+		t.Fatal("no success in 20 s")
 	}
 	cancel()
 	want := []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 25 * time.Millisecond}
-	if len(delays) != len(want) {
-		t.Fatalf("delays %v, want %v", delays, want)
-	}
-	for i := range want {
-		if delays[i] != want[i] {
-			t.Errorf("delays %v, want %v", delays, want)
-		}
+	if !slices.Equal(delays, want) {
+		t.Errorf("delays %v, want %v", delays, want)
 	}
 }
 

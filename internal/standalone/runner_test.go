@@ -18,6 +18,18 @@ spec:
   - {name: http, port: 8080, protocol: HTTP}
 `
 
+// start starts r until the test ends.
+func start(t *testing.T, r *Runner) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done, err := r.Start(ctx)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); <-done })
+}
+
 // A burst of file writes is one reload, once the burst is over, and the
 // watcher's poll does not report the same change again afterwards (the
 // loop tells the watcher what it read).
@@ -27,13 +39,7 @@ func TestBurstOfWritesIsOneReload(t *testing.T) {
 	var buf logBuf
 	r := New(Options{ConfigDir: dir, BindAddress: "127.0.0.1", Debounce: time.Second,
 		Logger: slog.New(slog.NewTextHandler(&buf, nil))}, fakeProxy{})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done, err := r.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); <-done }()
+	start(t, r)
 	if out := buf.take(); !strings.Contains(out, "configuration version 1 applied") {
 		t.Fatalf("first load:\n%s", out)
 	}
