@@ -18,8 +18,8 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"portico.dev/portico/internal/configsync"
+	"portico.dev/portico/internal/controller"
 	"portico.dev/portico/internal/infra"
-	"portico.dev/portico/internal/provider/kubernetes"
 )
 
 const serviceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
@@ -32,10 +32,10 @@ func controllerCmd(args []string, _, stderr io.Writer) int {
 	namespace := fs.String("namespace", "", "the controller's namespace; default: $POD_NAMESPACE, the service account's namespace, else portico-system")
 	leaderElect := fs.Bool("leader-elect", true, "hold a Lease so that only one replica writes status and provisions proxies")
 	leNamespace := fs.String("leader-election-namespace", "", "namespace of the leader election Lease (default: --namespace)")
-	leID := fs.String("leader-election-id", kubernetes.DefaultLeaderElectionID, "name of the leader election Lease")
-	streamAddr := fs.String("config-stream-address", kubernetes.DefaultConfigStreamAddress, "address the proxies' config stream is served on")
+	leID := fs.String("leader-election-id", controller.DefaultLeaderElectionID, "name of the leader election Lease")
+	streamAddr := fs.String("config-stream-address", controller.DefaultConfigStreamAddress, "address the proxies' config stream is served on")
 	controllerURL := fs.String("controller-url", "", "URL the proxies reach the config stream at (default: http://portico-controller.NAMESPACE.svc:PORT of --config-stream-address)")
-	proxyImage := fs.String("proxy-image", infra.DefaultProxyImage, "container image of the proxies (must contain \"portico\")")
+	proxyImage := fs.String("proxy-image", infra.DefaultProxyImage, "container image of the proxies (it must have the portico binary on its PATH)")
 	pullPolicy := fs.String("proxy-image-pull-policy", "", "imagePullPolicy of the proxies: Always, IfNotPresent or Never (default: the Kubernetes default)")
 	serviceType := fs.String("service-type", string(infra.DefaultServiceType), "type of each Gateway's Service: LoadBalancer, ClusterIP or NodePort")
 	replicas := fs.Int("proxy-replicas", infra.DefaultReplicas, "proxy Pods per Gateway")
@@ -95,11 +95,11 @@ func controllerCmd(args []string, _, stderr io.Writer) int {
 	ctrllog.SetLogger(logr.FromSlogHandler(log.Handler()))
 
 	// The stages, in order: the config stream the proxies poll; the
-	// provider (informers -> snapshot -> compute -> publish to the stream
-	// -> provision and write status when leading); both run until a
-	// signal, or until leadership is lost.
+	// controller (the provider's informers -> snapshot -> compute ->
+	// publish to the stream -> provision and write status when leading);
+	// both run until a signal, or until leadership is lost.
 	stream := configsync.NewServer(log)
-	p, err := kubernetes.New(cfg, stream, kubernetes.Options{
+	ctrl, err := controller.New(cfg, stream, controller.Options{
 		Infra:                   infraOpts,
 		LeaderElection:          *leaderElect,
 		LeaderElectionNamespace: *leNamespace,
@@ -116,7 +116,7 @@ func controllerCmd(args []string, _, stderr io.Writer) int {
 	defer stop()
 	log.Info("controller starting", "apiServer", cfg.Host, "namespace", ns, "leaderElection", *leaderElect,
 		"configStream", *streamAddr, "controllerURL", *controllerURL, "proxyImage", infraOpts.ProxyImage, "serviceType", *serviceType)
-	if err := p.Run(ctx); err != nil {
+	if err := ctrl.Run(ctx); err != nil {
 		return fail(1, "%v", err)
 	}
 	log.Info("controller stopped")

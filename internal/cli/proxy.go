@@ -48,7 +48,6 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	lim := listenerFlags(fs)
-	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only, behind h1's request parser); default from $"+proxy.EngineEnv)
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -89,16 +88,14 @@ func proxyCmd(args []string, _, stderr io.Writer) int {
 
 	// The stages, in order: the proxy (serves nothing until the first
 	// config), the admin API, then the config stream that feeds the proxy.
-	engine, err := proxy.EngineByName(*engineName)
+	popts, err := lim.options(proxy.Options{Logger: log, DrainTimeout: *drain})
 	if err != nil {
-		fmt.Fprintf(stderr, "portico proxy: --http-engine: %v\n", err)
-		return 2
+		return fail("%v", err)
 	}
 	// Socket health changes (a busy port opened by the background retry,
 	// accepts failing or recovering) are sent to the controller as a new
 	// answer to the version served, so the cluster's status follows.
 	changed := make(chan struct{}, 1)
-	popts := lim.options(proxy.Options{Logger: log, DrainTimeout: *drain, Engine: engine})
 	popts.OnListenerChange = func() {
 		select {
 		case changed <- struct{}{}:

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/signal"
 	"sync/atomic"
 	"syscall"
@@ -29,13 +28,12 @@ func runCmd(args []string, _, stderr io.Writer) int {
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	pprofOn := fs.Bool("pprof", false, "also serve Go profiles under /debug/pprof/ on the admin address")
 	lim := listenerFlags(fs)
-	engineName := fs.String("http-engine", os.Getenv(proxy.EngineEnv), "HTTP engine: h1 (purpose-built HTTP/1.1 fast path, default) or nethttp (net/http only, behind h1's request parser); default from $"+proxy.EngineEnv)
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	engine, err := proxy.EngineByName(*engineName)
+	popts, err := lim.options(proxy.Options{})
 	if err != nil {
-		fmt.Fprintf(stderr, "portico run: --http-engine: %v\n", err)
+		fmt.Fprintf(stderr, "portico run: %v\n", err)
 		return 2
 	}
 	if !checkConfigDir(*dir, stderr, "run") {
@@ -61,7 +59,7 @@ func runCmd(args []string, _, stderr io.Writer) int {
 	// failing or recovering, a busy port bound by the background retry),
 	// so status follows without a file change.
 	var runnerRef atomic.Pointer[standalone.Runner]
-	popts := lim.options(proxy.Options{Logger: log, Engine: engine})
+	popts.Logger = log
 	popts.OnListenerChange = func() {
 		if r := runnerRef.Load(); r != nil {
 			r.ListenerChanged()

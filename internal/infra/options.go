@@ -18,7 +18,8 @@ const (
 // Options are what ForGateway needs besides the Gateway.
 type Options struct {
 	// ProxyImage is the container image of the proxies; it must contain
-	// the portico binary on its PATH.
+	// the portico binary on its PATH. Its name is not checked: a mirror or
+	// a private registry may call it anything.
 	ProxyImage string
 	// ImagePullPolicy of the proxy container; empty leaves the Kubernetes
 	// default (IfNotPresent, or Always for :latest).
@@ -50,9 +51,6 @@ func (o Options) WithDefaults() Options {
 // to fix.
 func (o Options) Validate() error {
 	var problems []string
-	if !strings.Contains(o.ProxyImage, "portico") {
-		problems = append(problems, fmt.Sprintf("--proxy-image %q: the image name must contain \"portico\" (it runs `portico proxy`)", o.ProxyImage))
-	}
 	if o.Replicas < 1 {
 		problems = append(problems, fmt.Sprintf("--proxy-replicas %d: must be 1 or more", o.Replicas))
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,6 +98,17 @@ func skipHead(br *bufio.Reader) error {
 
 // benchProxy serves the benchmark route on a loopback port and returns
 // the Proxy and its address.
+// benchEngine is the engine the benchmarks measure: the default, or the
+// one PORTICO_HTTP_ENGINE names, as `portico run` would pick it (the
+// package itself reads no environment).
+func benchEngine(b *testing.B) Engine {
+	e, err := EngineByName(os.Getenv("PORTICO_HTTP_ENGINE"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
 func benchProxy(b *testing.B) (*Proxy, string) {
 	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -104,7 +116,7 @@ func benchProxy(b *testing.B) (*Proxy, string) {
 		b.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	p := New(Options{Listen: func(ctx context.Context, network, a string) (net.Listener, error) {
+	p := New(Options{Engine: benchEngine(b), Listen: func(ctx context.Context, network, a string) (net.Listener, error) {
 		if a == addr {
 			return ln, nil
 		}

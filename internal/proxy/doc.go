@@ -79,8 +79,9 @@
 // passing every request to this http.Handler". The handler given to the
 // engine is the socket's stable entry point, which loads the current
 // generation per request, so an engine never hears about reloads. Two
-// engines exist; DefaultEngine picks H1 unless PORTICO_HTTP_ENGINE (or the
-// --http-engine flag of run and proxy) says nethttp.
+// engines exist; H1 is the default (Options.Engine nil); the CLI's
+// --http-engine flag of run and proxy (default $PORTICO_HTTP_ENGINE) picks
+// NetHTTP. The package reads no environment variable.
 //
 // H1 (packages h1 and h2, the default) serves HTTP/1.1 and HTTP/2 itself.
 // The socket also implements h1.Router and h2.Router: the engine routes a

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -42,6 +41,9 @@ type ServerConfig struct {
 	// ReadHeaderTimeout, when positive, replaces the engine's bound on
 	// the time to read a request head (readHeaderTimeout).
 	ReadHeaderTimeout time.Duration
+	// DisableReadiness keeps the engine's connections off package
+	// readiness (Options.DisableReadiness).
+	DisableReadiness bool
 }
 
 // Server serves one listening socket.
@@ -63,19 +65,10 @@ const (
 	idleTimeout       = 2 * time.Minute
 )
 
-// EngineEnv names the environment variable that picks the default engine:
-// "nethttp" forces NetHTTP; anything else (or unset) is H1.
-const EngineEnv = "PORTICO_HTTP_ENGINE"
-
-// DefaultEngine is the engine a Proxy uses when Options.Engine is nil: H1,
-// unless PORTICO_HTTP_ENGINE=nethttp.
-func DefaultEngine() Engine {
-	e, err := EngineByName(os.Getenv(EngineEnv))
-	if err != nil {
-		return H1{}
-	}
-	return e
-}
+// DefaultEngine is the engine a Proxy uses when Options.Engine is nil. The
+// library reads no environment: the CLI picks another engine from its
+// --http-engine flag (default $PORTICO_HTTP_ENGINE) with EngineByName.
+func DefaultEngine() Engine { return H1{} }
 
 // EngineByName returns the engine called name: "h1" (or "") or "nethttp".
 func EngineByName(name string) (Engine, error) {
@@ -99,7 +92,8 @@ type H1 struct {
 
 func (e H1) NewServer(h http.Handler, cfg ServerConfig) Server {
 	c := h1.Config{Handler: h, TLS: cfg.TLS, BaseContext: cfg.BaseContext, Logger: cfg.Logger,
-		ReadHeaderTimeout: e.ReadHeaderTimeout, IdleTimeout: e.IdleTimeout, ConnDone: cfg.ConnDone}
+		ReadHeaderTimeout: e.ReadHeaderTimeout, IdleTimeout: e.IdleTimeout, ConnDone: cfg.ConnDone,
+		DisableReadiness: cfg.DisableReadiness}
 	if cfg.ReadHeaderTimeout > 0 {
 		c.ReadHeaderTimeout = cfg.ReadHeaderTimeout
 	}

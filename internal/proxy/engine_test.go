@@ -1,8 +1,10 @@
 package proxy
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"testing"
 )
@@ -21,7 +23,7 @@ func TestMain(m *testing.M) {
 		engine Engine
 	}{{"h1", H1{}}, {"nethttp", NetHTTP{}}} {
 		if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" && e.name != "h1" {
-			break // benchmarks: the default engine only (PORTICO_HTTP_ENGINE picks another)
+			break // benchmarks: one engine (benchEngine)
 		}
 		testEngine = e.engine
 		if testing.Verbose() {
@@ -41,4 +43,40 @@ func engineName() string {
 		return "nethttp"
 	}
 	return "h1"
+}
+
+// recordingEngine is testEngine, remembering the ServerConfig of the last
+// socket.
+type recordingEngine struct {
+	Engine
+	last chan ServerConfig
+}
+
+func (e recordingEngine) NewServer(h http.Handler, cfg ServerConfig) Server {
+	e.last <- cfg
+	return e.Engine.NewServer(h, cfg)
+}
+
+// The engine and the readiness switch come in through Options: the
+// package reads no environment variable.
+func TestEngineAndReadinessComeFromOptions(t *testing.T) {
+	t.Setenv("PORTICO_HTTP_ENGINE", "nethttp")
+	t.Setenv("PORTICO_READINESS", "off")
+	p := New(Options{})
+	if _, ok := p.engine.(H1); !ok {
+		t.Errorf("Options.Engine nil with PORTICO_HTTP_ENGINE=nethttp: engine %T, want H1 (only the CLI reads the environment)", p.engine)
+	}
+	if p.noReadiness {
+		t.Error("readiness is off without Options.DisableReadiness")
+	}
+	_ = p.Shutdown(context.Background())
+
+	for _, disabled := range []bool{false, true} {
+		rec := recordingEngine{Engine: testEngine, last: make(chan ServerConfig, 1)}
+		h := newHarnessWith(t, func(o *Options) { o.Engine, o.DisableReadiness = rec, disabled })
+		h.serve()
+		if cfg := <-rec.last; cfg.DisableReadiness != disabled {
+			t.Errorf("Options.DisableReadiness %v: the engine got %v", disabled, cfg.DisableReadiness)
+		}
+	}
 }

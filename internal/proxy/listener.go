@@ -69,7 +69,8 @@ func (p *Proxy) open(l *ir.Listener, g *generation) (*socket, error) {
 	s.gl = newGuardedListener(raw, p.maxConns, s.log, p.onChange)
 	s.ln = s.gl
 	s.gen.Store(g)
-	cfg := ServerConfig{BaseContext: ctx, Logger: s.log, ConnDone: s.gl.release, ReadHeaderTimeout: p.headerTO}
+	cfg := ServerConfig{BaseContext: ctx, Logger: s.log, ConnDone: s.gl.release, ReadHeaderTimeout: p.headerTO,
+		DisableReadiness: p.noReadiness}
 	if s.https {
 		cfg.TLS = &tls.Config{
 			MinVersion:         tls.VersionTLS12,

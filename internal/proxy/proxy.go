@@ -50,6 +50,11 @@ type Options struct {
 	// from the request's write, on rules that set no timeouts (0:
 	// DefaultUpstreamTimeout, negative: none). See the package doc.
 	UpstreamTimeout time.Duration
+	// DisableReadiness keeps client and upstream connections off package
+	// readiness (its epoll hints): every read waits in Go's poller, and a
+	// client that goes away is noticed by the upstream timeout only. The
+	// CLI sets it from PORTICO_READINESS=off.
+	DisableReadiness bool
 }
 
 // DefaultUpstreamTimeout is Options.UpstreamTimeout's default: nginx's
@@ -69,6 +74,7 @@ type Proxy struct {
 	draining     sync.WaitGroup // retired sockets still draining
 	maxConns     int
 	headerTO     time.Duration
+	noReadiness  bool
 	onChange     func()
 
 	mu      sync.Mutex // serialises Apply and Shutdown
@@ -94,6 +100,7 @@ func New(opts Options) *Proxy {
 		retries:      map[string]*bindRetry{},
 		maxConns:     opts.MaxConnections,
 		headerTO:     opts.ReadHeaderTimeout,
+		noReadiness:  opts.DisableReadiness,
 		onChange:     opts.OnListenerChange,
 	}
 	if p.maxConns == 0 {
@@ -121,7 +128,7 @@ func New(opts Options) *Proxy {
 		p.upTimeout = 0
 	}
 	p.pool = backend.NewPool(p.log)
-	p.fast = h1.NewPool()
+	p.fast = h1.NewPool(h1.PoolOptions{DisableReadiness: opts.DisableReadiness})
 	p.mirrors = backend.NewMirrorLimiter(opts.MirrorConcurrency, opts.MirrorTimeout)
 	return p
 }

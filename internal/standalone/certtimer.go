@@ -19,13 +19,6 @@ func (r *Runner) scheduleCertCheck(at time.Time) {
 		return
 	}
 	wait := min(time.Until(at), maxTimer)
-	r.certTimer = time.AfterFunc(max(wait, 0), r.markDirty)
-}
-
-// markDirty asks the loop for one reconcile (coalesced with any pending).
-func (r *Runner) markDirty() {
-	select {
-	case r.dirty <- struct{}{}:
-	default: // a reconcile is already pending
-	}
+	// At once, not after the file debounce: the time is the event.
+	r.certTimer = time.AfterFunc(max(wait, 0), func() { r.box.PostNow(work{reload: true}) })
 }

@@ -1,7 +1,6 @@
 package standalone
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -43,13 +42,7 @@ func TestCertificateExpiryWhileRunningIsLoggedAndInStatus(t *testing.T) {
 	notAfter := time.Now().Add(3 * time.Second).Truncate(time.Second)
 	writeYAML(t, dir, "gw.yaml", gwHTTPS+"---\n"+tlsSecret(t, "cert", time.Now().Add(-time.Hour), notAfter))
 	r, log := newTestRunner(t, dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done, err := r.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); <-done }()
+	start(t, r)
 	if out := log.take(); strings.Contains(out, "expired") || !strings.Contains(out, "configuration version 1 applied") {
 		t.Fatalf("the certificate is valid at start:\n%s", out)
 	}

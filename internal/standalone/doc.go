@@ -4,9 +4,15 @@
 // the status projection, which the admin server and an optional status file
 // publish.
 //
-// Changes are coalesced: the watcher only marks the state dirty, and one
-// reconcile runs for any burst of file events (a latest-value mailbox, not a
-// queue of events).
+// Changes are coalesced by the run loop the controller shares
+// (internal/runloop): the file watcher only posts "reload" to a latest-value
+// mailbox (not a queue of events), which takes a burst of file events once
+// it has settled (DefaultDebounce, 150 ms after the last one: a trailing
+// debounce), so one reconcile runs per burst. A certificate's expiry
+// ("reload") and a change of a listener's health ("refresh": status
+// projected again from the last computed configuration, without reading
+// files) are posted to be taken at once. A failed reload is not retried:
+// the last good configuration is served until the next change.
 //
 // Logging (report.go): each reconcile logs one summary line (the objects
 // added, changed and removed, and the configuration version applied, refused

@@ -23,10 +23,7 @@ type readiness interface {
 // from the last computed configuration, without reloading files (which may
 // be what is failing: out of file descriptors). It never blocks.
 func (r *Runner) ListenerChanged() {
-	select {
-	case r.changed <- struct{}{}:
-	default: // a refresh is already pending
-	}
+	r.box.PostNow(work{refresh: true})
 }
 
 // liveAck returns the data plane's current answer to the version ack

@@ -15,6 +15,7 @@ import (
 	"portico.dev/portico/internal/graph"
 	"portico.dev/portico/internal/ir"
 	"portico.dev/portico/internal/provider/file"
+	"portico.dev/portico/internal/runloop"
 	"portico.dev/portico/internal/status"
 )
 
@@ -29,17 +30,24 @@ type Options struct {
 	BindAddress string
 	// StatusFile, when set, receives the status YAML after every change.
 	StatusFile string
-	// Debounce is how long file events must settle before a reload.
+	// Debounce is how long file events must settle before a reload
+	// (DefaultDebounce when 0).
 	Debounce time.Duration
 	Logger   *slog.Logger
 }
 
+// DefaultDebounce is Options.Debounce's default: a burst of file writes
+// (an editor's save, a copy of a tree) is read once, when it is over.
+const DefaultDebounce = 150 * time.Millisecond
+
 // Runner runs the standalone pipeline.
 type Runner struct {
-	opts   Options
-	loader *file.Loader
-	proxy  DataPlane
-	log    *slog.Logger
+	opts    Options
+	loader  *file.Loader
+	watcher *file.Watcher
+	proxy   DataPlane
+	log     *slog.Logger
+	box     *runloop.Mailbox[work] // the loop's mailbox
 
 	mu      sync.RWMutex
 	applied *ir.Config // last config the proxy accepted
@@ -51,11 +59,17 @@ type Runner struct {
 	problems []string
 	ready    bool
 	last     *controlplane.Result // of the last Reconcile, for refresh
-	changed  chan struct{}        // see ListenerChanged
 
-	dirty     chan struct{} // the loop's mailbox: reconcile once
-	certTimer *time.Timer   // reconcile when a certificate expires
+	certTimer *time.Timer // reconcile when a certificate expires
 }
+
+// work is what the loop does next; posts merge.
+type work struct {
+	reload  bool // load, compute, apply and project (Reconcile)
+	refresh bool // project status again with the data plane's answer
+}
+
+func mergeWork(a, b work) work { return work{a.reload || b.reload, a.refresh || b.refresh} }
 
 // New returns a Runner feeding proxy from opts.ConfigDir.
 func New(opts Options, proxy DataPlane) *Runner {
@@ -63,10 +77,10 @@ func New(opts Options, proxy DataPlane) *Runner {
 		opts.Logger = slog.Default()
 	}
 	if opts.Debounce == 0 {
-		opts.Debounce = 150 * time.Millisecond
+		opts.Debounce = DefaultDebounce
 	}
-	return &Runner{opts: opts, loader: file.NewLoader(opts.ConfigDir), proxy: proxy, log: opts.Logger,
-		changed: make(chan struct{}, 1), dirty: make(chan struct{}, 1)}
+	return &Runner{opts: opts, loader: file.NewLoader(opts.ConfigDir), watcher: file.NewWatcher(opts.ConfigDir),
+		proxy: proxy, log: opts.Logger, box: runloop.NewMailbox(runloop.Settle(opts.Debounce), mergeWork)}
 }
 
 // Start begins watching the config directory, reconciles once, and then
@@ -75,7 +89,7 @@ func New(opts Options, proxy DataPlane) *Runner {
 // it runs is not missed. A first load that fails is returned at once.
 func (r *Runner) Start(ctx context.Context) (<-chan error, error) {
 	go func() {
-		err := file.Watch(ctx, r.opts.ConfigDir, r.opts.Debounce, r.markDirty)
+		err := r.watcher.Run(ctx, func() { r.box.Post(work{reload: true}) })
 		if err != nil {
 			r.log.Error("watching the config directory failed; changes are no longer picked up", "dir", r.opts.ConfigDir, "err", err)
 		}
@@ -85,29 +99,44 @@ func (r *Runner) Start(ctx context.Context) (<-chan error, error) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				r.mu.Lock()
-				r.scheduleCertCheck(time.Time{})
-				r.mu.Unlock()
-				done <- nil
-				return
-			case <-r.dirty:
-				if err := r.Reconcile(); err != nil {
-					r.log.Error("reload failed; still serving the previous configuration", "err", err)
-				}
-			case <-r.changed:
-				r.refresh()
-			}
-		}
+		runloop.Loop[work]{
+			Mailbox: r.box,
+			Do:      r.do,
+			OnError: func(_ work, err error, _ time.Duration) {
+				r.log.Error("reload failed; still serving the previous configuration", "err", err)
+			},
+		}.Run(ctx)
+		r.mu.Lock()
+		r.scheduleCertCheck(time.Time{})
+		r.mu.Unlock()
+		done <- nil
 	}()
 	return done, nil
+}
+
+// do is one turn of the loop. A reload projects status with the data
+// plane's answer too; a reload that fails leaves a pending refresh to do.
+func (r *Runner) do(_ context.Context, w work) error {
+	if w.reload {
+		err := r.Reconcile()
+		if err == nil {
+			return nil
+		}
+		if w.refresh {
+			r.refresh()
+		}
+		return err
+	}
+	if w.refresh {
+		r.refresh()
+	}
+	return nil
 }
 
 // Reconcile loads, computes, applies and projects status once.
 func (r *Runner) Reconcile() error {
 	start := time.Now()
+	r.watcher.Loading()
 	snap, diags, err := r.loader.Load()
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"portico.dev/portico/test/conformance/internal/box"
+	"portico.dev/portico/test/conformance/internal/kubelet"
 )
 
 const (
@@ -67,8 +68,11 @@ func TestConformance(t *testing.T) {
 	}
 	// The proxies run in the same network namespace as the controller and
 	// there is neither DNS nor kube-proxy: they reach the config stream on
-	// loopback. PORTICO_CONTROLLER_ARGS come last, so they override.
+	// loopback. The fake kubelet runs the proxy Pods by their image name
+	// (kubelet.PorticoImage). PORTICO_CONTROLLER_ARGS come last, so they
+	// override.
 	args := []string{
+		"--proxy-image", kubelet.PorticoImage,
 		"--namespace", controllerNamespace,
 		"--leader-elect=false",
 		"--config-stream-address", controllerStreamAddr,

@@ -43,6 +43,9 @@
 //     inotify cannot (a parent directory replaced, lost events) and
 //     re-establishes the watches. ConfigMap volumes (name.yaml -> ..data/
 //     name.yaml, ..data swapped by rename) are seen as an event in the root.
+//     The Watcher reports every change it sees; the caller's run loop
+//     (internal/runloop) coalesces and debounces them, and calls Loading
+//     before each load so the poll compares with what was read.
 //
 // Input: a directory or a file. Output: *resource.Snapshot and []Diagnostic.
 package file

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,42 +20,71 @@ import (
 // and recreated or replaced, a parent directory swapped, lost events.
 const PollInterval = 2 * time.Second
 
-// Watch calls onChange once things settle after any change under root (a
-// directory or one file), debounced, until ctx ends. It watches the tree
-// (new subdirectories as they appear) and the parent of root, so root being
-// deleted, recreated or replaced (renamed over) is seen, as are ConfigMap
-// volume updates (the ..data symlink swapped to a new directory). A poll of
-// a fingerprint (names, sizes, modification times and inodes, from stat
-// only: nothing is opened) backs the events up and re-establishes the
-// watches after any change. Any change triggers a full (content-hashed, so
-// cheap) reload.
-func Watch(ctx context.Context, root string, debounce time.Duration, onChange func()) error {
-	return watch(ctx, root, debounce, PollInterval, onChange)
+// Watcher sees changes under root (a directory or one file). It watches
+// the tree (new subdirectories as they appear) and the parent of root, so
+// root being deleted, recreated or replaced (renamed over) is seen, as are
+// ConfigMap volume updates (the ..data symlink swapped to a new
+// directory). A poll of a fingerprint (names, sizes, modification times
+// and inodes, from stat only: nothing is opened) backs the events up and
+// re-establishes the watches after any change. Any change calls for a full
+// (content-hashed, so cheap) reload.
+//
+// It does not debounce: every change it sees calls onChange, and the
+// caller's run loop (internal/runloop) coalesces them. The caller calls
+// Loading before each load, so that the poll compares with what the load
+// read and does not report the same change again.
+type Watcher struct {
+	root string
+	poll time.Duration
+
+	mu   sync.Mutex
+	last uint64 // the fingerprint of the input last read (or seen by the poll)
 }
 
-func watch(ctx context.Context, root string, debounce, poll time.Duration, onChange func()) error {
-	w, err := fsnotify.NewWatcher()
+// NewWatcher returns a Watcher of root, polling every PollInterval.
+func NewWatcher(root string) *Watcher { return &Watcher{root: root, poll: PollInterval} }
+
+// Loading records the fingerprint of the input about to be read.
+func (w *Watcher) Loading() {
+	fp := fingerprint(w.root)
+	w.mu.Lock()
+	w.last = fp
+	w.mu.Unlock()
+}
+
+// changedSince records fp and reports whether it differs from the last.
+func (w *Watcher) changedSince(fp uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	changed := fp != w.last
+	w.last = fp
+	return changed
+}
+
+// Run calls onChange (which must not block) for every change under root
+// until ctx ends.
+func (w *Watcher) Run(ctx context.Context, onChange func()) error {
+	root := w.root
+	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("watching --config %s: %w", root, err)
 	}
-	defer w.Close()
+	defer fw.Close()
 	resync := func() {
-		_ = w.Add(filepath.Dir(root))
+		_ = fw.Add(filepath.Dir(root))
 		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && d.IsDir() {
 				if p != root && strings.HasPrefix(d.Name(), ".") {
 					return filepath.SkipDir
 				}
-				_ = w.Add(p)
+				_ = fw.Add(p)
 			}
 			return nil
 		})
 	}
 	resync()
-	last := fingerprint(root)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	ticker := time.NewTicker(poll)
+	w.changedSince(fingerprint(root))
+	ticker := time.NewTicker(w.poll)
 	defer ticker.Stop()
 	inRoot := func(name string) bool {
 		return name == root || strings.HasPrefix(name, root+string(filepath.Separator))
@@ -63,7 +93,7 @@ func watch(ctx context.Context, root string, debounce, poll time.Duration, onCha
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev, ok := <-w.Events:
+		case ev, ok := <-fw.Events:
 			if !ok {
 				return nil
 			}
@@ -73,18 +103,14 @@ func watch(ctx context.Context, root string, debounce, poll time.Duration, onCha
 			if ev.Has(fsnotify.Create) || ev.Name == root {
 				resync()
 			}
-			timer.Reset(debounce)
-		case <-w.Errors:
-			timer.Reset(debounce) // an overflow loses events: reload to be safe
-		case <-ticker.C:
-			if fp := fingerprint(root); fp != last {
-				last = fp
-				resync()
-				timer.Reset(debounce)
-			}
-		case <-timer.C:
-			last = fingerprint(root)
 			onChange()
+		case <-fw.Errors:
+			onChange() // an overflow loses events: reload to be safe
+		case <-ticker.C:
+			if w.changedSince(fingerprint(root)) {
+				resync()
+				onChange()
+			}
 		}
 	}
 }

@@ -16,16 +16,48 @@ import (
 // the test says otherwise.
 func watchCalls(t *testing.T, root string, poll time.Duration) <-chan struct{} {
 	t.Helper()
+	_, calls := startWatcher(t, root, poll)
+	return calls
+}
+
+func startWatcher(t *testing.T, root string, poll time.Duration) (*Watcher, <-chan struct{}) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := make(chan struct{}, 100)
 	done := make(chan struct{})
+	w := NewWatcher(root)
+	w.poll = poll
 	go func() {
 		defer close(done)
-		_ = watch(ctx, root, 20*time.Millisecond, poll, func() { calls <- struct{}{} })
+		_ = w.Run(ctx, func() {
+			select {
+			case calls <- struct{}{}:
+			default: // the test drains the calls it waits for
+			}
+		})
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	time.Sleep(100 * time.Millisecond) // the watches are set up
-	return calls
+	return w, calls
+}
+
+// The watcher reports every change and leaves the debounce to the run
+// loop; Loading makes the poll compare with what the load read, so a
+// change already read is not reported again by the next poll.
+func TestWatchLoadingAbsorbsWhatWasRead(t *testing.T) {
+	for _, loading := range []bool{true, false} {
+		dir := t.TempDir()
+		write(t, dir, "a.yaml", "a: 1\n")
+		w := NewWatcher(dir)
+		w.changedSince(fingerprint(dir)) // Run's start
+		write(t, dir, "a.yaml", "a: 22\n")
+		if loading {
+			w.Loading() // what the run loop does before reading
+		}
+		if polled := w.changedSince(fingerprint(dir)); polled == loading {
+			t.Errorf("Loading called %v: the next poll reports a change %v", loading, polled)
+		}
+	}
 }
 
 func waitCall(t *testing.T, calls <-chan struct{}, what string) {

@@ -1,53 +1,36 @@
-// Package kubernetes is the Kubernetes provider: `portico controller`. It
-// runs the control-plane pipeline against a real API server and keeps the
-// cluster in line with it.
+// Package kubernetes is the Kubernetes provider: it watches an API server
+// into a resource.Snapshot and writes status as the leader. What to do with
+// the Snapshot (compute, publish to the proxies, provision, project status)
+// is the controller's (internal/controller), which imports this package.
 //
-// The stages, in the order Provider.Run starts them:
-//
-//  1. collect: controller-runtime informers (no polling) on GatewayClass,
-//     Gateway, ListenerSet, HTTPRoute, ReferenceGrant, Namespace, Service,
-//     EndpointSlice, Secret and the Deployments Portico owns. Any event only
-//     pokes a coalescing mailbox; after a short debounce one reconcile lists
-//     everything from the cache into a resource.Snapshot (Standalone=false).
-//  2. compute: controlplane.Compute with graph.Options{ProvisionedAddresses:
-//     true} (every proxy binds its Pod IP; the Service provides addresses).
-//  3. deliver: translate.ForGateway of each accepted Gateway of ours is
-//     published to the config stream (internal/configsync); Gateways gone or
-//     no longer accepted are removed from it. Every replica does this, so a
-//     proxy is served whichever replica it reaches.
-//  4. provision (leader only): a Deployment and a Service per accepted
-//     Gateway (the Service also opening the ports of its ListenerSets'
-//     listeners), as internal/infra decides, applied with server-side apply
-//     (field manager "portico") only when they differ.
-//  5. project status (leader only): status.Project with the live status as
-//     prev (so other controllers' conditions and route parents are kept),
-//     the proxies' acks (Programmed) and the Service's load balancer
-//     addresses (status.addresses, AddressNotAssigned, AddressNotUsable).
-//  6. write status (leader only): per object, through the status
-//     subresource, only when it differs from the live status, with
-//     optimistic concurrency (on a conflict: re-read, re-project, retry).
-//
-// Acks from the proxies (configsync Changes) and changes of any watched
-// object, including the load balancer status of our Services, poke the same
-// mailbox; a failed reconcile is retried with capped exponential backoff.
+//   - Watch (provider.go, watch.go): a controller-runtime manager whose
+//     informers (no polling) cover GatewayClass, Gateway, ListenerSet,
+//     HTTPRoute, ReferenceGrant, Namespace, Service, EndpointSlice, Secret,
+//     BackendTLSPolicy, ConfigMap (only their ca.crt key is kept in memory),
+//     the Deployments Portico owns (by label) and ClusterTrustBundle when
+//     the API server serves it (v1, else v1beta1). Every event calls
+//     Options.OnChange, which only signals: the objects are read when the
+//     controller reconciles. The manager also holds the leader election
+//     (Leading, Elected), the metrics and health servers, and the
+//     controller's runnables (Add), which run on every replica.
+//   - Read (snapshot.go, trustbundle.go): Store.Read lists every kind from
+//     the cache into a State: the Snapshot (Standalone=false, the CRD
+//     defaults applied to objects stored by older CRD versions) and the
+//     proxy Deployments, which are not an input of the control plane.
+//   - Write status (status.go): Store.WriteStatus writes each object's
+//     status through the status subresource only when it differs from the
+//     live one, with optimistic concurrency: on a conflict it re-reads the
+//     object; if its generation moved it gives up (the event brings a new
+//     reconcile), otherwise it asks the caller to project again from the
+//     fresh status and retries, at most 4 times per object.
 //
 // Decisions where the spec is silent:
 //
-//   - Infrastructure of a Gateway that stops being accepted is kept as it
-//     is (neither updated nor deleted) so a transient mistake does not cost
-//     the Gateway its load balancer address; it is deleted with the Gateway
-//     (owner references) or when the Gateway moves to another controller's
-//     class.
-//   - HTTPRoutes that no longer reference any Gateway of ours lose the route
-//     parent entries Portico wrote; other controllers' entries stay.
-//   - A ListenerSet whose parentRef stops naming a Gateway of ours keeps
-//     the conditions Portico last wrote: ListenerSet conditions are not per
-//     controller, and the new parent's controller overwrites them.
 //   - The ListenerSet CRD is required, like the other Gateway API v1.7
 //     standard-channel kinds Portico reads.
-//   - GatewayClass status.supportedFeatures is internal/features' list,
-//     sorted, on every GatewayClass of ours.
+//   - Without a ClusterTrustBundle API, caCertificateRefs to a
+//     ClusterTrustBundle do not resolve (InvalidCACertificateRef).
 //
-// Input: a *rest.Config and Options. Output: status in the API server,
-// Deployments and Services, and ir.Config per Gateway on the config stream.
+// Input: a *rest.Config and Options. Output: State per Read, status in the
+// API server.
 package kubernetes

@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"sync/atomic"
-	"time"
 
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
@@ -22,37 +19,12 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"portico.dev/portico/internal/infra"
-	"portico.dev/portico/internal/ir"
-)
-
-// ConfigServer is the controller side of the config stream
-// (*configsync.Server).
-type ConfigServer interface {
-	AckSource
-	// Publish makes cfg the configuration of gateway ("namespace/name");
-	// it does nothing when cfg equals the last one published.
-	Publish(gateway string, cfg ir.Config)
-	// Remove forgets gateway's configuration.
-	Remove(gateway string)
-	// Changes fires (coalescing) when an Ack may have changed.
-	Changes() <-chan struct{}
-	// Handler serves the stream to the proxies.
-	Handler() http.Handler
-}
-
-// Defaults of Options.
-const (
-	DefaultLeaderElectionID    = "portico-controller"
-	DefaultConfigStreamAddress = ":18000"
-	DefaultDebounce            = 100 * time.Millisecond
 )
 
 // Options configure a Provider.
 type Options struct {
-	// Infra is what the provisioned proxies look like.
-	Infra infra.Options
 	// LeaderElection makes only the holder of the Lease
-	// LeaderElectionNamespace/LeaderElectionID write status and provision.
+	// LeaderElectionNamespace/LeaderElectionID lead (Leading).
 	LeaderElection          bool
 	LeaderElectionNamespace string
 	LeaderElectionID        string
@@ -60,47 +32,26 @@ type Options struct {
 	MetricsAddress string
 	// HealthAddress serves /healthz and /readyz ("0" or "" disables).
 	HealthAddress string
-	// ConfigStreamAddress is where the proxies poll their configuration
-	// ("" disables, for tests that call the ConfigServer directly).
-	ConfigStreamAddress string
-	// Debounce is how long a burst of events settles before a reconcile.
-	Debounce time.Duration
+	// OnChange is called on every change of every watched object, from the
+	// informers' goroutines: it must not block (post to a run loop).
+	OnChange func()
 	Logger   *slog.Logger
 }
 
-// Provider runs the pipeline against an API server; see the package
-// documentation.
+// Provider watches an API server: see the package documentation.
 type Provider struct {
-	opts   Options
-	log    *slog.Logger
-	mgr    manager.Manager
-	cs     ConfigServer
-	box    *mailbox
-	prov   *provisioner
-	status *statusWriter
-	ready  atomic.Bool
-	// trustBundles is the ClusterTrustBundle API version read, if any.
-	trustBundles trustBundleAPI
-
-	// Owned by the reconcile loop.
-	published map[string]bool
-	warned    map[string]bool
+	mgr   manager.Manager
+	log   *slog.Logger
+	store *Store
 }
 
 // New builds the manager, its caches and informers. Nothing runs until Run.
-func New(cfg *rest.Config, cs ConfigServer, opts Options) (*Provider, error) {
+func New(cfg *rest.Config, opts Options) (*Provider, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.LeaderElectionID == "" {
-		opts.LeaderElectionID = DefaultLeaderElectionID
-	}
-	if opts.Debounce == 0 {
-		opts.Debounce = DefaultDebounce
-	}
-	opts.Infra = opts.Infra.WithDefaults()
-	if err := opts.Infra.Validate(); err != nil {
-		return nil, err
+	if opts.OnChange == nil {
+		opts.OnChange = func() {}
 	}
 	scheme, err := NewScheme()
 	if err != nil {
@@ -132,60 +83,59 @@ func New(cfg *rest.Config, cs ConfigServer, opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the controller manager: %w", err)
 	}
-	p := &Provider{
-		opts: opts, log: opts.Logger, mgr: mgr, cs: cs, box: newMailbox(),
-		prov:      &provisioner{client: mgr.GetClient(), opts: opts.Infra, log: opts.Logger},
-		status:    &statusWriter{client: mgr.GetClient(), reader: mgr.GetAPIReader(), log: opts.Logger},
-		published: map[string]bool{}, warned: map[string]bool{},
-	}
+	p := &Provider{mgr: mgr, log: opts.Logger, store: NewStore(mgr.GetClient(), mgr.GetAPIReader(), opts.Logger)}
 	var optional []client.Object
-	p.trustBundles = discoverTrustBundleAPI(mgr.GetRESTMapper())
-	if o := p.trustBundles.object(); o != nil {
+	p.store.trustBundles = discoverTrustBundleAPI(mgr.GetRESTMapper())
+	if o := p.store.trustBundles.object(); o != nil {
 		optional = append(optional, o)
 	} else {
 		p.log.Info("the API server serves no ClusterTrustBundle API; BackendTLSPolicy caCertificateRefs to ClusterTrustBundles will not resolve")
 	}
-	if err := watch(context.Background(), mgr.GetCache(), p.box, optional...); err != nil {
+	if err := watch(context.Background(), mgr.GetCache(), opts.OnChange, optional...); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, err
 	}
-	if err := mgr.AddReadyzCheck("first-reconcile", func(*http.Request) error {
-		if !p.ready.Load() {
-			return errors.New("the first reconcile has not finished")
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if opts.ConfigStreamAddress != "" {
-		if err := mgr.Add(everyReplica(p.serveConfigStream)); err != nil {
-			return nil, err
-		}
-	}
-	if err := mgr.Add(everyReplica(p.loop)); err != nil {
-		return nil, err
-	}
 	return p, nil
 }
 
-// Run runs the manager (caches, leader election, servers) and the
-// reconcile loop until ctx ends or leadership is lost.
+// Run runs the manager (caches, leader election, servers) and what was
+// added to it until ctx ends or leadership is lost.
 func (p *Provider) Run(ctx context.Context) error {
 	return p.mgr.Start(ctx)
 }
 
-// Ready reports whether the first reconcile has finished.
-func (p *Provider) Ready() bool { return p.ready.Load() }
+// Store reads the cluster state from the informer caches and writes
+// status through the API server.
+func (p *Provider) Store() *Store { return p.store }
 
-// everyReplica is a runnable that runs on every replica, leader or not.
-type everyReplica func(context.Context) error
+// Add runs f on every replica, leader or not, while Run runs: it starts
+// once the caches are started, and its context ends when Run stops.
+func (p *Provider) Add(f func(context.Context) error) error {
+	return p.mgr.Add(everyReplica(f))
+}
 
-func (f everyReplica) Start(ctx context.Context) error { return f(ctx) }
-func (everyReplica) NeedLeaderElection() bool          { return false }
+// AddReadyzCheck makes /readyz answer ready only while ready returns nil.
+func (p *Provider) AddReadyzCheck(name string, ready func() error) error {
+	return p.mgr.AddReadyzCheck(name, func(*http.Request) error { return ready() })
+}
 
-func (p *Provider) leading() bool {
+// WaitForCacheSync waits for the informers' first list; an error when ctx
+// ends first.
+func (p *Provider) WaitForCacheSync(ctx context.Context) error {
+	if !p.mgr.GetCache().WaitForCacheSync(ctx) {
+		return errors.New("the informer caches did not sync")
+	}
+	return nil
+}
+
+// Elected is closed when this replica becomes the leader (at once without
+// leader election).
+func (p *Provider) Elected() <-chan struct{} { return p.mgr.Elected() }
+
+// Leading reports whether this replica leads: only the leader writes.
+func (p *Provider) Leading() bool {
 	select {
 	case <-p.mgr.Elected():
 		return true
@@ -194,67 +144,8 @@ func (p *Provider) leading() bool {
 	}
 }
 
-func (p *Provider) serveConfigStream(ctx context.Context) error {
-	ln, err := net.Listen("tcp", p.opts.ConfigStreamAddress)
-	if err != nil {
-		return fmt.Errorf("--config-stream-address %s: %w", p.opts.ConfigStreamAddress, err)
-	}
-	srv := &http.Server{Handler: p.cs.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	p.log.Info("config stream listening", "address", ln.Addr().String())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("config stream: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(sctx)
-	return nil
-}
+// everyReplica is a runnable that runs on every replica, leader or not.
+type everyReplica func(context.Context) error
 
-// loop reconciles whenever the mailbox says something changed.
-func (p *Provider) loop(ctx context.Context) error {
-	if !p.mgr.GetCache().WaitForCacheSync(ctx) {
-		return errors.New("the informer caches did not sync")
-	}
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-p.cs.Changes():
-				p.box.Poke()
-			}
-		}
-	}()
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-p.mgr.Elected():
-			p.log.Info("leading: writing status and provisioning proxies")
-			p.box.Poke()
-		}
-	}()
-	p.box.Poke()
-	var backoff time.Duration
-	for p.box.Wait(ctx, p.opts.Debounce) {
-		start := time.Now()
-		err := p.reconcile(ctx)
-		reconcileDuration.Observe(time.Since(start).Seconds())
-		if err == nil {
-			reconciles.WithLabelValues("ok").Inc()
-			backoff = 0
-			continue
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		reconciles.WithLabelValues("error").Inc()
-		backoff = min(max(2*backoff, 250*time.Millisecond), 30*time.Second)
-		p.log.Error("reconcile failed; retrying", "in", backoff, "err", err)
-		time.AfterFunc(backoff, p.box.Poke)
-	}
-	return nil
-}
+func (f everyReplica) Start(ctx context.Context) error { return f(ctx) }
+func (everyReplica) NeedLeaderElection() bool          { return false }

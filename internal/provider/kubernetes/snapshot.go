@@ -14,19 +14,32 @@ import (
 	"portico.dev/portico/internal/resource"
 )
 
-// state is one consistent read of the cache: the Snapshot the control
+// State is one consistent read of the cache: the Snapshot the control
 // plane computes from, and the proxy Deployments Portico owns (which are
 // not an input of the control plane).
-type state struct {
+type State struct {
 	Snapshot    *resource.Snapshot
 	Deployments []*appsv1.Deployment
 }
 
-// readState lists every input kind from r (the informer cache, so no API
-// request is made). The objects are copies the caller owns; the CRD
-// defaults are applied to them (the API server normally has, but objects
-// stored by older CRD versions may lack some).
-func readState(ctx context.Context, r client.Reader) (*state, error) {
+// Read lists every input kind (from the informer cache for a Provider's
+// Store, so no API request is made), ClusterTrustBundles included when the
+// API server serves them. The objects are copies the caller owns.
+func (s *Store) Read(ctx context.Context) (*State, error) {
+	st, err := readState(ctx, s.client)
+	if err != nil {
+		return nil, err
+	}
+	if st.Snapshot.ClusterTrustBundles, err = s.trustBundles.list(ctx, s.client); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// readState lists every input kind from r. The CRD defaults are applied to
+// the objects (the API server normally has, but objects stored by older
+// CRD versions may lack some).
+func readState(ctx context.Context, r client.Reader) (*State, error) {
 	var (
 		classes     gwv1.GatewayClassList
 		gateways    gwv1.GatewayList
@@ -87,7 +100,7 @@ func readState(ctx context.Context, r client.Reader) (*state, error) {
 	for _, ls := range s.ListenerSets {
 		resource.DefaultListenerSet(ls)
 	}
-	return &state{Snapshot: s, Deployments: pointers(deployments.Items)}, nil
+	return &State{Snapshot: s, Deployments: pointers(deployments.Items)}, nil
 }
 
 func pointers[T any](items []T) []*T {

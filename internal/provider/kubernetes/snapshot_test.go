@@ -1,4 +1,4 @@
-package kubernetes
+package kubernetes_test
 
 import (
 	"context"
@@ -11,17 +11,19 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"portico.dev/portico/internal/infra"
+	"portico.dev/portico/internal/provider/kubernetes"
+	"portico.dev/portico/internal/testkube"
 )
 
-func TestReadStateAssemblesTheSnapshot(t *testing.T) {
-	gw := gateway("apps", "web")
-	gw.Spec.Listeners[0].AllowedRoutes = nil // defaulted by readState, as the CRD would
-	c := newFakeClient(t,
-		class("portico"),
+func TestReadAssemblesTheSnapshot(t *testing.T) {
+	gw := testkube.Gateway("apps", "web")
+	gw.Spec.Listeners[0].AllowedRoutes = nil // defaulted by Read, as the CRD would
+	c := testkube.NewFakeClient(t,
+		testkube.Class("portico"),
 		gw,
-		route("apps", "r", "web"),
+		testkube.Route("apps", "r", "web"),
 		&gwv1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: "backends", Name: "g"}},
-		namespace("apps"),
+		testkube.Namespace("apps"),
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "svc"}},
 		&discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "svc-1",
 			Labels: map[string]string{discoveryv1.LabelServiceName: "svc"}}, AddressType: discoveryv1.AddressTypeIPv4},
@@ -30,7 +32,7 @@ func TestReadStateAssemblesTheSnapshot(t *testing.T) {
 			Labels: map[string]string{infra.LabelManagedBy: infra.ManagedBy}}},
 		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "someone-elses"}},
 	)
-	st, err := readState(context.Background(), c)
+	st, err := kubernetes.NewStore(c, c, nil).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

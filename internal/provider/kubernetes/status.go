@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"portico.dev/portico/internal/features"
 	"portico.dev/portico/internal/resource"
 	"portico.dev/portico/internal/status"
 )
@@ -20,10 +18,10 @@ import (
 // The status writer: decisions first (pure functions of the projection and
 // the live objects), then the writes.
 
-// statusObject returns obj's status as the status package represents it:
-// a pointer to obj's own status field (not a copy), with the generation of
+// StatusOf returns obj's status as the status package represents it: a
+// pointer to obj's own status field (not a copy), with the generation of
 // obj. ok is false for kinds without a status of ours.
-func statusObject(obj client.Object) (status.Object, bool) {
+func StatusOf(obj client.Object) (status.Object, bool) {
 	o := status.Object{APIVersion: gwv1.GroupVersion.String(), Metadata: status.Metadata{
 		Namespace: obj.GetNamespace(), Name: obj.GetName(), Generation: obj.GetGeneration()}}
 	switch t := obj.(type) {
@@ -86,7 +84,7 @@ func withStatus(obj client.Object, st any) client.Object {
 func liveObjects(s *resource.Snapshot) map[status.Key]client.Object {
 	out := map[status.Key]client.Object{}
 	add := func(o client.Object) {
-		so, _ := statusObject(o)
+		so, _ := StatusOf(o)
 		out[so.Key()] = o
 	}
 	for _, o := range s.GatewayClasses {
@@ -107,60 +105,17 @@ func liveObjects(s *resource.Snapshot) map[status.Key]client.Object {
 	return out
 }
 
-// liveStatuses is the status every object has now, as status.Project's
-// prev: it keeps other controllers' conditions and parents from it.
-func liveStatuses(live map[status.Key]client.Object) []status.Object {
+// LiveStatuses is the status every object of st that can carry ours has
+// now, as status.Project's prev: it keeps other controllers' conditions
+// and parents from it.
+func (st *State) LiveStatuses() []status.Object {
+	live := liveObjects(st.Snapshot)
 	out := make([]status.Object, 0, len(live))
 	for _, o := range live {
-		so, _ := statusObject(o)
+		so, _ := StatusOf(o)
 		out = append(out, so)
 	}
 	return out
-}
-
-// decorate adds to a projection what the status package does not decide:
-// the supported features of our GatewayClasses.
-func decorate(objs []status.Object) []status.Object {
-	for _, o := range objs {
-		if st, ok := o.Status.(*gwv1.GatewayClassStatus); ok {
-			st.SupportedFeatures = features.SupportedFeatures()
-		}
-	}
-	return objs
-}
-
-// staleRouteStatuses returns, for every HTTPRoute that the projection does
-// not cover but whose status still has route parent entries of ours (it no
-// longer references a Gateway of ours), its status without them.
-func staleRouteStatuses(s *resource.Snapshot, projected []status.Object) []status.Object {
-	covered := map[status.Key]bool{}
-	for _, o := range projected {
-		covered[o.Key()] = true
-	}
-	var out []status.Object
-	for _, r := range s.HTTPRoutes {
-		so, _ := statusObject(r)
-		if covered[so.Key()] {
-			continue
-		}
-		if st, ok := withoutOurParents(&r.Status); ok {
-			so.Status = st
-			out = append(out, so)
-		}
-	}
-	return out
-}
-
-// withoutOurParents returns st without the route parent entries of ours;
-// ok is false when it has none.
-func withoutOurParents(st *gwv1.HTTPRouteStatus) (*gwv1.HTTPRouteStatus, bool) {
-	out := &gwv1.HTTPRouteStatus{}
-	for _, p := range st.Parents {
-		if p.ControllerName != resource.ControllerName {
-			out.Parents = append(out.Parents, p)
-		}
-	}
-	return out, len(out.Parents) != len(st.Parents)
 }
 
 // statusChanged reports whether want differs from the status obj has.
@@ -168,7 +123,7 @@ func withoutOurParents(st *gwv1.HTTPRouteStatus) (*gwv1.HTTPRouteStatus, bool) {
 // unchanged conditions from the live status, so an unchanged projection is
 // equal); nil and empty lists are the same.
 func statusChanged(obj client.Object, want status.Object) bool {
-	have, ok := statusObject(obj)
+	have, ok := StatusOf(obj)
 	if !ok {
 		return false
 	}
@@ -187,29 +142,27 @@ func statusChanged(obj client.Object, want status.Object) bool {
 	return false
 }
 
-// statusWriter writes status through the status subresource.
-type statusWriter struct {
-	client client.Client // writes
-	reader client.Reader // reads after a conflict, uncached
-	log    *slog.Logger
-	// maxAttempts bounds the writes of one object per reconcile.
-	maxAttempts int
-}
+// Reproject projects the status of one object again given its fresh live
+// status (after a write conflict); false drops the write.
+type Reproject func(fresh status.Object) (status.Object, bool)
 
-// reprojectFunc projects the status of one object again given its fresh
-// live status (after a write conflict).
-type reprojectFunc func(fresh status.Object) (status.Object, bool)
+// maxStatusAttempts bounds the writes of one object's status per call of
+// WriteStatus.
+const maxStatusAttempts = 4
 
-// writeAll writes every status of want that differs from the live object's.
-// Objects that are gone are skipped; errors are collected, not fatal.
-func (w *statusWriter) writeAll(ctx context.Context, want []status.Object, live map[status.Key]client.Object, reproject reprojectFunc) (written int, err error) {
+// WriteStatus writes, through the status subresource, every status of
+// want that differs from the live one in st. Objects that are gone are
+// skipped; errors are collected, not fatal. It returns how many it wrote.
+func (s *Store) WriteStatus(ctx context.Context, st *State, want []status.Object, reproject Reproject) (written int, err error) {
+	defer func() { statusWrites.Add(float64(written)) }()
+	live := liveObjects(st.Snapshot)
 	var errs []error
 	for _, o := range want {
 		obj, ok := live[o.Key()]
 		if !ok {
 			continue
 		}
-		did, err := w.write(ctx, obj, o, reproject)
+		did, err := s.writeStatus(ctx, obj, o, reproject)
 		if did {
 			written++
 		}
@@ -220,24 +173,22 @@ func (w *statusWriter) writeAll(ctx context.Context, want []status.Object, live 
 	return written, errors.Join(errs...)
 }
 
-// write makes obj's status want, if it is not already. On a conflict it
-// re-reads the object; if its generation moved, the event that came with it
-// brings a new reconcile and this one gives up; otherwise it projects again
-// from the fresh status (someone else wrote theirs) and retries.
-func (w *statusWriter) write(ctx context.Context, obj client.Object, want status.Object, reproject reprojectFunc) (bool, error) {
+// writeStatus makes obj's status want, if it is not already. On a
+// conflict it re-reads the object; if its generation moved, the event that
+// came with it brings a new reconcile and this one gives up; otherwise it
+// projects again from the fresh status (someone else wrote theirs) and
+// retries.
+func (s *Store) writeStatus(ctx context.Context, obj client.Object, want status.Object, reproject Reproject) (bool, error) {
 	key := want.Key()
-	attempts := w.maxAttempts
-	if attempts == 0 {
-		attempts = 4
-	}
+	const attempts = maxStatusAttempts
 	for range attempts {
 		if !statusChanged(obj, want) {
 			return false, nil
 		}
-		err := w.client.Status().Update(ctx, withStatus(obj, want.Status))
+		err := s.client.Status().Update(ctx, withStatus(obj, want.Status))
 		switch {
 		case err == nil:
-			w.log.Debug("status written", "kind", key.Kind, "namespace", key.Namespace, "name", key.Name)
+			s.log.Debug("status written", "kind", key.Kind, "namespace", key.Namespace, "name", key.Name)
 			return true, nil
 		case apierrors.IsNotFound(err):
 			return false, nil
@@ -245,7 +196,7 @@ func (w *statusWriter) write(ctx context.Context, obj client.Object, want status
 			return false, fmt.Errorf("writing the status of %s %s: %w", key.Kind, nsName(key), err)
 		}
 		fresh := newObject(key.Kind)
-		if err := w.reader.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: key.Name}, fresh); err != nil {
+		if err := s.uncached.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: key.Name}, fresh); err != nil {
 			if apierrors.IsNotFound(err) {
 				return false, nil
 			}
@@ -254,7 +205,7 @@ func (w *statusWriter) write(ctx context.Context, obj client.Object, want status
 		if fresh.GetGeneration() != want.Metadata.Generation {
 			return false, nil
 		}
-		fs, _ := statusObject(fresh)
+		fs, _ := StatusOf(fresh)
 		next, ok := reproject(fs)
 		if !ok {
 			return false, nil

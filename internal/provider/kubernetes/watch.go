@@ -33,11 +33,11 @@ func watchedKinds() []client.Object {
 	}
 }
 
-// watch makes every event of every watched kind poke box. It registers the
-// informers; they start with the cache.
-func watch(ctx context.Context, c cache.Cache, box *mailbox, optional ...client.Object) error {
+// watch makes every event of every watched kind call onChange. It
+// registers the informers; they start with the cache.
+func watch(ctx context.Context, c cache.Cache, onChange func(), optional ...client.Object) error {
 	h := toolscache.ResourceEventHandlerFuncs{
-		AddFunc: func(any) { box.Poke() },
+		AddFunc: func(any) { onChange() },
 		UpdateFunc: func(oldObj, newObj any) {
 			// A periodic resync delivers the same object again.
 			o, ok1 := oldObj.(metav1.Object)
@@ -45,9 +45,9 @@ func watch(ctx context.Context, c cache.Cache, box *mailbox, optional ...client.
 			if ok1 && ok2 && o.GetResourceVersion() == n.GetResourceVersion() {
 				return
 			}
-			box.Poke()
+			onChange()
 		},
-		DeleteFunc: func(any) { box.Poke() },
+		DeleteFunc: func(any) { onChange() },
 	}
 	for _, obj := range append(watchedKinds(), optional...) {
 		inf, err := c.GetInformer(ctx, obj)

@@ -107,7 +107,7 @@ type connBufs struct{ buf, out, up []byte }
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc, proto: "http", remoteAddr: nc.RemoteAddr().String()}
-	if s.cfg.TLS == nil { // TLS buffers records: socket readiness would mislead
+	if s.cfg.TLS == nil && !s.cfg.DisableReadiness { // TLS buffers records: socket readiness would mislead
 		c.wait = readiness.RegisterHooks(nc, readiness.Hooks{OnHangup: c.hangup}, true)
 	}
 	if host, _, err := net.SplitHostPort(c.remoteAddr); err == nil {
@@ -136,7 +136,7 @@ func (c *conn) serve() {
 		}
 		c.tls, c.proto = &cs, "https"
 		c.req.sni = cs.ServerName
-		if raw := tc.NetConn(); raw != nil {
+		if raw := tc.NetConn(); raw != nil && !c.srv.cfg.DisableReadiness {
 			c.watch = readiness.RegisterHooks(raw, readiness.Hooks{OnHangup: c.hangup}, false)
 		}
 	}

@@ -113,8 +113,10 @@
 // deadline wake the goroutine, and the connection is closed, never
 // pooled) and cancels a fallback request's context; nothing is answered.
 // A half-close counts as going away, as in net/http and nginx. With
-// PORTICO_READINESS=off, or where epoll is missing, a client that goes
-// away is noticed only by the upstream timeout. HTTP/2 streams link their
+// Config.DisableReadiness (PoolOptions.DisableReadiness for the upstream
+// side; the CLI's PORTICO_READINESS=off sets both), or where epoll is
+// missing, a client that goes away is noticed only by the upstream
+// timeout. HTTP/2 streams link their
 // upstream leg the same way (package h2).
 //
 // # Upstream timeout
@@ -140,5 +142,5 @@
 // before: crypto/tls buffers records, so the wait would have to go under
 // it (a wrapping net.Conn), and measured so it cost HTTP/2 over TLS 16%
 // more CPU per request and HTTP/1.1 over TLS gained nothing.
-// PORTICO_READINESS=off turns it off.
+// Config.DisableReadiness and PoolOptions.DisableReadiness turn it off.
 package h1

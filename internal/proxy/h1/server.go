@@ -55,6 +55,10 @@ type Config struct {
 	// ConnDone, when set, is called once per accepted connection when its
 	// goroutine ends (closed, or its HTTP/2 or hijacked life over).
 	ConnDone func()
+	// DisableReadiness keeps client connections off package readiness:
+	// reads wait in Go's poller, and a client that goes away is not seen
+	// while its request waits for the upstream.
+	DisableReadiness bool
 }
 
 // Server serves one listening socket.

@@ -27,14 +27,24 @@ const (
 // upstream address. Endpoints outlive configuration generations: Retain
 // drops the ones no longer used. It is safe for concurrent use.
 type Pool struct {
-	dialer *net.Dialer
-	mu     sync.Mutex
-	eps    map[string]*Endpoint
+	dialer      *net.Dialer
+	noReadiness bool
+	mu          sync.Mutex
+	eps         map[string]*Endpoint
+}
+
+// PoolOptions configure a Pool. The zero value is the default.
+type PoolOptions struct {
+	// DisableReadiness keeps upstream connections off package readiness:
+	// reads wait in Go's poller and the default upstream timeout is a
+	// read deadline.
+	DisableReadiness bool
 }
 
 // NewPool returns an empty pool.
-func NewPool() *Pool {
-	return &Pool{dialer: &net.Dialer{Timeout: dialTimeout, KeepAlive: tcpKeepAlive}, eps: map[string]*Endpoint{}}
+func NewPool(opts PoolOptions) *Pool {
+	return &Pool{dialer: &net.Dialer{Timeout: dialTimeout, KeepAlive: tcpKeepAlive}, noReadiness: opts.DisableReadiness,
+		eps: map[string]*Endpoint{}}
 }
 
 // Endpoint returns the endpoint of addr ("host:port"), creating it.
@@ -44,7 +54,7 @@ func (p *Pool) Endpoint(addr string) *Endpoint {
 	if e, ok := p.eps[addr]; ok {
 		return e
 	}
-	e := &Endpoint{addr: addr, dialer: p.dialer}
+	e := &Endpoint{addr: addr, dialer: p.dialer, noReadiness: p.noReadiness}
 	p.eps[addr] = e
 	return e
 }
@@ -74,12 +84,13 @@ func (p *Pool) Len() int {
 
 // Endpoint is one upstream address and its idle keep-alive connections.
 type Endpoint struct {
-	addr   string
-	dialer *net.Dialer
-	health health.State // of its connects, shared by every Route using it
-	mu     sync.Mutex
-	idle   []*upConn // most recently used last
-	closed bool
+	addr        string
+	dialer      *net.Dialer
+	noReadiness bool         // PoolOptions.DisableReadiness
+	health      health.State // of its connects, shared by every Route using it
+	mu          sync.Mutex
+	idle        []*upConn // most recently used last
+	closed      bool
 }
 
 // upConn is one upstream connection with its read buffer. It is used by
@@ -151,7 +162,9 @@ func (e *Endpoint) get(deadline time.Time, retryable, fresh bool) (*upConn, erro
 	}
 	e.health.Succeeded()
 	uc := &upConn{nc: nc, ep: e, buf: make([]byte, upstreamBufSize)}
-	uc.wait = readiness.RegisterHooks(nc, readiness.Hooks{OnExpire: uc.expire}, true)
+	if !e.noReadiness {
+		uc.wait = readiness.RegisterHooks(nc, readiness.Hooks{OnExpire: uc.expire}, true)
+	}
 	return uc, nil
 }
 

@@ -765,7 +765,7 @@ func (u *upstream) last(t testing.TB) *upRequest {
 // fixedRoute returns a router to addr for every request, with the
 // given edits and timeouts.
 func fixedRoute(t testing.TB, addr string, reqEdits, respEdits *h1.Edits, requestTimeout, backendTimeout time.Duration) *h1.Route {
-	pool := h1.NewPool()
+	pool := h1.NewPool(h1.PoolOptions{})
 	t.Cleanup(pool.Close)
 	rt := h1.NewRoute([]h1.BackendConfig{{Weight: 1, Endpoints: []*h1.Endpoint{pool.Endpoint(addr)}, Request: reqEdits, Response: respEdits}},
 		requestTimeout, backendTimeout)

@@ -25,7 +25,9 @@
 //
 // Input: a net.Conn backed by a socket (*net.TCPConn). Output: a Waiter,
 // or nil where the platform or the connection does not allow it (then
-// every Wait returns at once). PORTICO_READINESS=off disables it.
+// every Wait returns at once). The package reads no environment: its users
+// leave it out when configured to (proxy.Options.DisableReadiness, which
+// the CLI sets from PORTICO_READINESS=off).
 //
 // Hooks (RegisterHooks) let a connection act when its peer hangs up
 // (EPOLLRDHUP, EPOLLHUP, EPOLLERR; a registration without data watches

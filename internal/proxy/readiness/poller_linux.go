@@ -97,9 +97,6 @@ func Register(nc net.Conn) *Waiter { return RegisterHooks(nc, Hooks{}, true) }
 // hang-up is watched (one event per connection, never one per arrival):
 // Wait must then not be used, and Arm is enforced all the same.
 func RegisterHooks(nc net.Conn, h Hooks, data bool) *Waiter {
-	if disabled {
-		return nil
-	}
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return nil

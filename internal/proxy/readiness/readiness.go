@@ -2,7 +2,6 @@ package readiness
 
 import (
 	"errors"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -183,7 +182,3 @@ func (w *Waiter) Close() {
 	w.Interrupt()
 	w.p.waiters.CompareAndDelete(w.fd, w)
 }
-
-// disabled: PORTICO_READINESS=off turns the package off (every Register
-// returns nil).
-var disabled = os.Getenv("PORTICO_READINESS") == "off"

@@ -8,7 +8,8 @@
 //     echo-basic picks from its environment: HTTP on :3000, h2c on :3001 and
 //     HTTPS on :8443 (portico.dev/portico/internal/echo); gRPC
 //     (GRPC_ECHO_SERVER); TCP (TCP_ECHO_SERVER); UDP (UDP_ECHO_SERVER);
-//   - images whose name contains "portico" run the portico binary as a
+//   - images whose name contains "portico" (the harness passes PorticoImage
+//     to --proxy-image) run the portico binary as a
 //     process with the container's command, args and env (downward API
 //     resolved, $(VAR) expanded, volume mount paths rewritten to files on
 //     this machine), restarted with back-off when it exits, Ready when its

@@ -68,6 +68,7 @@ func TestContainerKind(t *testing.T) {
 		{"registry.k8s.io/gateway-api/conformance/echo-basic:v0.1.0", map[string]string{"TCP_ECHO_SERVER": "1"}, kindTCPEcho},
 		{"registry.k8s.io/gateway-api/conformance/echo-basic:v0.2.0", map[string]string{"UDP_ECHO_SERVER": "1"}, kindUDPEcho},
 		{"ghcr.io/portico-dev/portico:v0.1.0", nil, kindPortico},
+		{PorticoImage, nil, kindPortico},
 		{"registry.k8s.io/gateway-api/conformance/echo-advanced:v0.1.0", nil, kindIdle},
 	} {
 		if got := containerKind(c.image, c.env); got != c.want {

@@ -35,6 +35,12 @@ const (
 	kindIdle     = "no server"
 )
 
+// PorticoImage is the image the harness gives `portico controller
+// --proxy-image`: the proxies it provisions are recognised by the name
+// (containerKind), a rule of this harness alone; the product accepts any
+// image name.
+const PorticoImage = "portico:conformance"
+
 func containerKind(image string, env map[string]string) string {
 	switch {
 	case strings.Contains(image, "portico"):

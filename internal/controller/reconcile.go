@@ -1,12 +1,10 @@
-package kubernetes
+package controller
 
 import (
 	"context"
 	"errors"
 	"slices"
 	"time"
-
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -21,41 +19,32 @@ import (
 // Service provides the Gateway's addresses.
 var graphOptions = graph.Options{ProvisionedAddresses: true}
 
-// reconcile runs the pipeline once over the current cache.
-func (p *Provider) reconcile(ctx context.Context) error {
-	return p.sync(ctx, p.mgr.GetClient(), p.leading())
-}
-
-// sync runs the pipeline once over what r lists; the leader also
-// provisions and writes status.
-func (p *Provider) sync(ctx context.Context, r client.Reader, leading bool) error {
+// sync runs the pipeline once over what the store reads (the informer
+// cache); the leader also provisions and writes status.
+func (c *Controller) sync(ctx context.Context, leading bool) error {
 	start := time.Now()
-	st, err := readState(ctx, r)
+	st, err := c.store.Read(ctx)
 	if err != nil {
 		return err
 	}
-	if st.Snapshot.ClusterTrustBundles, err = p.trustBundles.list(ctx, r); err != nil {
-		return err
-	}
 	res := controlplane.Compute(st.Snapshot, graphOptions)
-	p.deliver(res.Graph)
-	p.ready.Store(true)
+	c.deliver(res.Graph)
+	c.ready.Store(true)
 	if !leading {
-		p.warnOnce(res.Graph.Warnings)
-		p.log.Debug("reconciled (not leading)", "gateways", len(res.Graph.Gateways), "took", time.Since(start))
+		c.warnOnce(res.Graph.Warnings)
+		c.log.Debug("reconciled (not leading)", "gateways", len(res.Graph.Gateways), "took", time.Since(start))
 		return nil
 	}
 
 	var errs []error
-	actions, conflicts := plan(res.Graph, st, p.opts.Infra)
-	p.warnOnce(append(slices.Clone(res.Graph.Warnings), conflicts...))
-	if err := p.prov.run(ctx, actions); err != nil {
+	actions, conflicts := plan(res.Graph, st, c.opts.Infra)
+	c.warnOnce(append(slices.Clone(res.Graph.Warnings), conflicts...))
+	if err := c.prov.run(ctx, actions); err != nil {
 		errs = append(errs, err)
 	}
 
-	dp := newClusterDataPlane(p.cs, res.Graph, st.Snapshot)
-	live := liveObjects(st.Snapshot)
-	prev := liveStatuses(live)
+	dp := newClusterDataPlane(c.cs, res.Graph, st.Snapshot)
+	prev := st.LiveStatuses()
 	now := time.Now()
 	want := decorate(res.Status(dp, prev, now))
 	want = append(want, staleRouteStatuses(st.Snapshot, want)...)
@@ -74,45 +63,44 @@ func (p *Provider) sync(ctx context.Context, r client.Reader, leading bool) erro
 		}
 		return status.Object{}, false
 	}
-	n, err := p.status.writeAll(ctx, want, live, reproject)
-	statusWrites.Add(float64(n))
+	n, err := c.store.WriteStatus(ctx, st, want, reproject)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	p.log.Debug("reconciled", "gateways", len(res.Graph.Gateways), "provisioned", len(actions), "statusWrites", n, "took", time.Since(start))
+	c.log.Debug("reconciled", "gateways", len(res.Graph.Gateways), "provisioned", len(actions), "statusWrites", n, "took", time.Since(start))
 	return errors.Join(errs...)
 }
 
 // deliver publishes the configuration of every accepted Gateway of ours to
 // the config stream and removes the configurations of the others.
-func (p *Provider) deliver(g *graph.Graph) {
+func (c *Controller) deliver(g *graph.Graph) {
 	current := map[string]bool{}
 	for _, gw := range g.Gateways {
 		if !gw.Accepted() {
 			continue
 		}
 		key := gatewayKey(gw.NamespacedName())
-		p.cs.Publish(key, translate.ForGateway(gw))
+		c.cs.Publish(key, translate.ForGateway(gw))
 		current[key] = true
 	}
-	for key := range p.published {
+	for key := range c.published {
 		if !current[key] {
-			p.cs.Remove(key)
+			c.cs.Remove(key)
 		}
 	}
-	p.published = current
+	c.published = current
 }
 
 // warnOnce logs each problem the first time it appears (every reconcile
 // sees it again until it is fixed).
-func (p *Provider) warnOnce(problems []string) {
+func (c *Controller) warnOnce(problems []string) {
 	for _, w := range problems {
-		if !p.warned[w] {
-			p.log.Warn("input problem", "problem", w)
+		if !c.warned[w] {
+			c.log.Warn("input problem", "problem", w)
 		}
 	}
-	p.warned = map[string]bool{}
+	c.warned = map[string]bool{}
 	for _, w := range problems {
-		p.warned[w] = true
+		c.warned[w] = true
 	}
 }

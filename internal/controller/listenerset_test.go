@@ -1,4 +1,4 @@
-package kubernetes
+package controller
 
 import (
 	"context"
@@ -33,8 +33,8 @@ func TestListenerSetStatusAndInfrastructure(t *testing.T) {
 	ls.Status.Conditions = []metav1.Condition{foreignCondition}
 	c := newFakeClient(t, class("portico"), namespace("apps"), gw, ls)
 	stream := newFakeStream()
-	p := newTestProvider(c, stream)
-	if err := p.sync(ctx, c, true); err != nil {
+	ctl := newTestController(c, stream)
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 
@@ -84,7 +84,7 @@ func TestListenerSetStatusAndInfrastructure(t *testing.T) {
 
 	// Steady state: nothing to write.
 	before := gotLS.ResourceVersion
-	if err := p.sync(ctx, c, true); err != nil {
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	if again := get(t, c, "apps", "extra", &gwv1.ListenerSet{}); again.ResourceVersion != before {

@@ -1,4 +1,4 @@
-package kubernetes
+package controller
 
 import (
 	"context"
@@ -25,9 +25,10 @@ import (
 	"portico.dev/portico/internal/features"
 	"portico.dev/portico/internal/infra"
 	"portico.dev/portico/internal/ir"
+	"portico.dev/portico/internal/provider/kubernetes"
 )
 
-// TestAgainstAPIServer runs the provider against a real kube-apiserver and
+// TestAgainstAPIServer runs the controller against a real kube-apiserver and
 // etcd (controller-runtime's envtest) with the Gateway API CRDs, and an
 // in-process proxy stand-in on the real config stream. Set
 // KUBEBUILDER_ASSETS to a directory with kube-apiserver and etcd (the
@@ -56,7 +57,7 @@ func TestAgainstAPIServer(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	scheme, err := NewScheme()
+	scheme, err := kubernetes.NewScheme()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,14 +89,14 @@ func TestAgainstAPIServer(t *testing.T) {
 	stream := configsync.NewServer(testLog)
 	srv := httptest.NewServer(stream.Handler())
 	defer srv.Close()
-	p, err := New(cfg, stream, Options{
+	ctl, err := New(cfg, stream, Options{
 		Infra:          infra.Options{ControllerURL: srv.URL},
 		LeaderElection: true, LeaderElectionNamespace: "portico-system",
 		Debounce: 20 * time.Millisecond, Logger: testLog,
 	})
 	must(err)
 	runErr := make(chan error, 1)
-	go func() { runErr <- p.Run(ctx) }()
+	go func() { runErr <- ctl.Run(ctx) }()
 
 	eventually := func(what string, ok func() bool) {
 		t.Helper()
@@ -106,7 +107,7 @@ func TestAgainstAPIServer(t *testing.T) {
 			}
 			select {
 			case err := <-runErr:
-				t.Fatalf("the provider stopped while waiting for %s: %v", what, err)
+				t.Fatalf("the controller stopped while waiting for %s: %v", what, err)
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
@@ -147,7 +148,7 @@ func TestAgainstAPIServer(t *testing.T) {
 	got := &gwv1.Gateway{}
 	must(c.Get(ctx, types.NamespacedName{Namespace: "apps", Name: "web"}, got))
 	rv := got.ResourceVersion
-	p.box.Poke()
+	ctl.poke()
 	time.Sleep(500 * time.Millisecond)
 	must(c.Get(ctx, types.NamespacedName{Namespace: "apps", Name: "web"}, got))
 	if got.ResourceVersion != rv {

@@ -1,4 +1,4 @@
-package kubernetes
+package controller
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 
 	"portico.dev/portico/internal/graph"
 	"portico.dev/portico/internal/infra"
+	"portico.dev/portico/internal/provider/kubernetes"
 )
 
 // FieldManager is the server-side apply field manager of everything Portico
@@ -45,7 +46,7 @@ type action struct {
 // Objects of a Gateway that is of ours but not accepted are left as they
 // are. Objects with the provisioned name that the Gateway does not control
 // are not touched; the returned conflicts say so.
-func plan(g *graph.Graph, st *state, opts infra.Options) (actions []action, conflicts []string) {
+func plan(g *graph.Graph, st *kubernetes.State, opts infra.Options) (actions []action, conflicts []string) {
 	deployments := map[types.NamespacedName]client.Object{}
 	for _, d := range st.Deployments {
 		deployments[types.NamespacedName{Namespace: d.Namespace, Name: d.Name}] = d

@@ -1,4 +1,4 @@
-package kubernetes
+package controller
 
 import (
 	"context"
@@ -17,17 +17,6 @@ import (
 	"portico.dev/portico/internal/ir"
 	"portico.dev/portico/internal/resource"
 )
-
-var testInfra = infra.Options{ControllerURL: "http://portico-controller.portico-system.svc:18000"}.WithDefaults()
-
-func newTestProvider(c client.Client, stream ConfigServer) *Provider {
-	return &Provider{
-		opts: Options{Infra: testInfra}, log: testLog, cs: stream, box: newMailbox(),
-		prov:      &provisioner{client: c, opts: testInfra, log: testLog},
-		status:    &statusWriter{client: c, reader: c, log: testLog},
-		published: map[string]bool{}, warned: map[string]bool{},
-	}
-}
 
 func get[T client.Object](t *testing.T, c client.Client, ns, name string, obj T) T {
 	t.Helper()
@@ -53,11 +42,11 @@ func TestSyncFromAcceptedToProgrammed(t *testing.T) {
 	ctx := context.Background()
 	c := newFakeClient(t, class("portico"), namespace("apps"), gateway("apps", "web"), route("apps", "r", "web"))
 	stream := newFakeStream()
-	p := newTestProvider(c, stream)
+	ctl := newTestController(c, stream)
 
 	// 1. First reconcile: config published, infrastructure applied, status
 	// written; no ack and no address yet.
-	if err := p.sync(ctx, c, true); err != nil {
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := stream.published["apps/web"]; !ok {
@@ -86,7 +75,7 @@ func TestSyncFromAcceptedToProgrammed(t *testing.T) {
 
 	// 2. The proxy acks; the load balancer has not assigned an address.
 	stream.acks["apps/web"] = &ir.Ack{Version: 1}
-	if err := p.sync(ctx, c, true); err != nil {
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	gw = get(t, c, "apps", "web", &gwv1.Gateway{})
@@ -99,7 +88,7 @@ func TestSyncFromAcceptedToProgrammed(t *testing.T) {
 	if err := c.Status().Update(ctx, svc); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.sync(ctx, c, true); err != nil {
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	gw = get(t, c, "apps", "web", &gwv1.Gateway{})
@@ -121,7 +110,7 @@ func TestSyncFromAcceptedToProgrammed(t *testing.T) {
 		}
 	}
 	before := versions()
-	if err := p.sync(ctx, c, true); err != nil {
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	if after := versions(); after != before {
@@ -133,8 +122,8 @@ func TestSyncNotLeadingOnlyPublishes(t *testing.T) {
 	ctx := context.Background()
 	c := newFakeClient(t, class("portico"), gateway("apps", "web"))
 	stream := newFakeStream()
-	p := newTestProvider(c, stream)
-	if err := p.sync(ctx, c, false); err != nil {
+	ctl := newTestController(c, stream)
+	if err := ctl.sync(ctx, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := stream.published["apps/web"]; !ok {
@@ -153,14 +142,14 @@ func TestSyncRemovesConfigOfGatewaysGone(t *testing.T) {
 	gw := gateway("apps", "web")
 	c := newFakeClient(t, class("portico"), gw)
 	stream := newFakeStream()
-	p := newTestProvider(c, stream)
-	if err := p.sync(ctx, c, false); err != nil {
+	ctl := newTestController(c, stream)
+	if err := ctl.sync(ctx, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Delete(ctx, gw); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.sync(ctx, c, false); err != nil {
+	if err := ctl.sync(ctx, false); err != nil {
 		t.Fatal(err)
 	}
 	if len(stream.removed) != 1 || stream.removed[0] != "apps/web" {
@@ -178,8 +167,8 @@ func TestStaticAddresses(t *testing.T) {
 	c := newFakeClient(t, class("portico"), gw)
 	stream := newFakeStream()
 	stream.acks["infra/static"] = &ir.Ack{Version: 1}
-	p := newTestProvider(c, stream)
-	if err := p.sync(ctx, c, true); err != nil {
+	ctl := newTestController(c, stream)
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	svc := get(t, c, "infra", "portico-static", &corev1.Service{})
@@ -191,7 +180,7 @@ func TestStaticAddresses(t *testing.T) {
 	if err := c.Status().Update(ctx, svc); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.sync(ctx, c, true); err != nil {
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	got := get(t, c, "infra", "static", &gwv1.Gateway{})
@@ -204,7 +193,7 @@ func TestStaticAddresses(t *testing.T) {
 	if err := c.Update(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.sync(ctx, c, true); err != nil {
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	got = get(t, c, "infra", "static", &gwv1.Gateway{})

@@ -1,4 +1,4 @@
-package kubernetes
+package controller
 
 import (
 	"context"
@@ -13,13 +13,14 @@ import (
 
 	"portico.dev/portico/internal/controlplane"
 	"portico.dev/portico/internal/infra"
+	"portico.dev/portico/internal/provider/kubernetes"
 	"portico.dev/portico/internal/resource"
 )
 
 func planFor(t *testing.T, s *resource.Snapshot, deps ...*appsv1.Deployment) []string {
 	t.Helper()
 	res := controlplane.Compute(s, graphOptions)
-	actions, conflicts := plan(res.Graph, &state{Snapshot: s, Deployments: deps}, testInfra)
+	actions, conflicts := plan(res.Graph, &kubernetes.State{Snapshot: s, Deployments: deps}, testInfra)
 	var out []string
 	for _, a := range actions {
 		out = append(out, a.verb+" "+kindOf(a.object)+" "+a.object.GetNamespace()+"/"+a.object.GetName())
@@ -101,8 +102,8 @@ func TestApplyTakesOverAndUpdates(t *testing.T) {
 	ctx := context.Background()
 	gw := gateway("apps", "web")
 	c := newFakeClient(t, class("portico"), gw)
-	p := newTestProvider(c, newFakeStream())
-	if err := p.sync(ctx, c, true); err != nil {
+	ctl := newTestController(c, newFakeStream())
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	gw = get(t, c, "apps", "web", &gwv1.Gateway{})
@@ -111,7 +112,7 @@ func TestApplyTakesOverAndUpdates(t *testing.T) {
 	if err := c.Update(ctx, gw); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.sync(ctx, c, true); err != nil {
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	svc := &corev1.Service{}

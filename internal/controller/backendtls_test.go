@@ -1,4 +1,4 @@
-package kubernetes
+package controller
 
 import (
 	"context"
@@ -41,8 +41,8 @@ func TestBackendTLSPolicyStatusIsWritten(t *testing.T) {
 		Status: gwv1.PolicyStatus{Ancestors: []gwv1.PolicyAncestorStatus{foreign}},
 	}
 	c := newFakeClient(t, class("portico"), gateway("apps", "web"), r, svc, policy)
-	p := newTestProvider(c, newFakeStream())
-	if err := p.sync(ctx, c, true); err != nil {
+	ctl := newTestController(c, newFakeStream())
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	got := get(t, c, "apps", "p", &gwv1.BackendTLSPolicy{})
@@ -55,7 +55,7 @@ func TestBackendTLSPolicyStatusIsWritten(t *testing.T) {
 		t.Errorf("Accepted = %+v, want NoValidCACertificate", c)
 	}
 	rv := got.ResourceVersion
-	if err := p.sync(ctx, c, true); err != nil {
+	if err := ctl.sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	if again := get(t, c, "apps", "p", &gwv1.BackendTLSPolicy{}); again.ResourceVersion != rv {
