@@ -14,31 +14,17 @@ import (
 // (SO_LINGER 0) once it has read a request head, without answering: a
 // backend crashing or refusing work after the connect succeeded.
 func resetter(t *testing.T) net.Addr {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return serveConns(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
+			line, err := br.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
 			}
-			go func() {
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil || line == "\r\n" {
-						break
-					}
-				}
-				_ = c.(*net.TCPConn).SetLinger(0)
-				c.Close()
-			}()
 		}
-	}()
-	return ln.Addr()
+		_ = c.(*net.TCPConn).SetLinger(0)
+		c.Close()
+	})
 }
 
 // An endpoint that resets connections before any byte of an answer loses

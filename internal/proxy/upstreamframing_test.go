@@ -12,9 +12,9 @@ import (
 	"portico.dev/portico/internal/ir"
 )
 
-// rawBackend answers every request it reads with the bytes answer gives
-// for the request line, then closes the connection if close says so.
-func rawBackend(t *testing.T, answer func(line string) (resp string, close bool)) net.Addr {
+// serveConns accepts connections on a loopback port until the test ends
+// and hands each to handle in a goroutine of its own.
+func serveConns(t *testing.T, handle func(c net.Conn)) net.Addr {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -27,32 +27,39 @@ func rawBackend(t *testing.T, answer func(line string) (resp string, close bool)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					for { // skip the rest of the head (no bodies here)
-						l, err := br.ReadString('\n')
-						if err != nil {
-							return
-						}
-						if l == "\r\n" {
-							break
-						}
-					}
-					resp, closeAfter := answer(strings.TrimSpace(line))
-					if _, err := io.WriteString(c, resp); err != nil || closeAfter {
-						return
-					}
-				}
-			}()
+			go handle(c)
 		}
 	}()
 	return ln.Addr()
+}
+
+// rawBackend answers every request it reads with the bytes answer gives
+// for the request line, then closes the connection if close says so.
+func rawBackend(t *testing.T, answer func(line string) (resp string, close bool)) net.Addr {
+	t.Helper()
+	return serveConns(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			for { // skip the rest of the head (no bodies here)
+				l, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == "\r\n" {
+					break
+				}
+			}
+			resp, closeAfter := answer(strings.TrimSpace(line))
+			if _, err := io.WriteString(c, resp); err != nil || closeAfter {
+				return
+			}
+		}
+	})
 }
 
 // TestUpstreamResponseFraming checks what the client gets for answers a
